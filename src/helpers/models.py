@@ -1,0 +1,137 @@
+"""Model builders used across the book, all from parameters and all validated."""
+
+from __future__ import annotations
+
+from ._validate import (
+    check_choice,
+    check_nonnegative_int,
+    check_positive_float,
+    check_positive_int,
+    check_rate,
+)
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def _optimizer(name: str, learning_rate=None, momentum: float = 0.0):
+    import keras
+
+    check_choice(name, OPTIMIZERS, "optimizer")
+    if name == "adam":
+        return keras.optimizers.Adam(**({"learning_rate": learning_rate} if learning_rate else {}))
+    return keras.optimizers.SGD(learning_rate=learning_rate or 0.01, momentum=momentum)
+
+
+def circles_mlp(hidden: int = 500, rate: float = 0.0, input_rate: float = 0.0,
+                max_norm=None, seed=None, optimizer: str = "adam", learning_rate=None):
+    """The case study's network: 2 inputs -> Dense(hidden, relu) -> [Dropout(rate)]
+    -> Dense(1, sigmoid), compiled with binary cross-entropy and accuracy.
+
+    ``input_rate`` adds dropout on the inputs (the visible layer); ``max_norm``
+    bounds each hidden unit's incoming weight vector (``MaxNorm(max_norm)``).
+    ``seed`` seeds Keras first, so the same seed gives the same initial weights
+    and the same dropout masks.
+    """
+    import keras
+
+    hidden = check_positive_int(hidden, "hidden")
+    rate = check_rate(rate, "rate")
+    input_rate = check_rate(input_rate, "input_rate")
+    max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    constraint = keras.constraints.MaxNorm(max_norm) if max_norm else None
+    inputs = keras.Input(shape=(2,), name="xy")
+    h = keras.layers.Dropout(input_rate, name="input_dropout")(inputs) if input_rate else inputs
+    h = keras.layers.Dense(hidden, activation="relu", kernel_constraint=constraint, name="hidden")(h)
+    if rate:
+        h = keras.layers.Dropout(rate, name="dropout")(h)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(h)
+    model = keras.Model(inputs, outputs, name=f"circles_mlp_r{rate:g}")
+    model.compile(optimizer=_optimizer(optimizer, learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def mlp_classifier(input_dim: int = 784, hidden=(128, 64), rate: float = 0.5,
+                   n_classes: int = 10, seed=None):
+    """The tutorial classic: input -> Dense(128) -> Dropout -> Dense(64) -> Dropout
+    -> Dense(n_classes, softmax); Adam and sparse categorical cross-entropy."""
+    import keras
+
+    input_dim = check_positive_int(input_dim, "input_dim")
+    n_classes = check_positive_int(n_classes, "n_classes")
+    rate = check_rate(rate, "rate")
+    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    inputs = keras.Input(shape=(input_dim,), name="pixels")
+    h = inputs
+    for i, units in enumerate(hidden, start=1):
+        h = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
+        if rate:
+            h = keras.layers.Dropout(rate, name=f"dropout_{i}")(h)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="class")(h)
+    model = keras.Model(inputs, outputs, name="mlp_classifier")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+CIFAR_CONFIGS = {
+    "a": {"dropout": False, "max_norm": True, "optimizer": "adam",
+          "label": "(a) no dropout (max-norm, Adam)"},
+    "b": {"dropout": True, "max_norm": True, "optimizer": "adam",
+          "label": "(b) dropout + max-norm + Adam (reference)"},
+    "c": {"dropout": True, "max_norm": False, "optimizer": "adam",
+          "label": "(c) dropout, no max-norm (Adam)"},
+    "d": {"dropout": True, "max_norm": True, "optimizer": "sgd",
+          "label": "(d) dropout + max-norm + plain SGD"},
+}
+
+
+def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = "adam",
+                  rate: float = 0.5, max_norm_value: float = 2.0, seed=None,
+                  input_shape=(32, 32, 3), n_classes: int = 10):
+    """The chapter's ConvNet: [Conv2D(64, 3x3) -> MaxPool(2x2) -> Dropout] x 2 ->
+    Flatten -> Dense(256) -> Dense(n_classes, softmax). He-uniform initialisation.
+
+    With ``max_norm``, every Conv2D filter (``axis=[0, 1, 2]``: kernel height,
+    width and input channels) and every Dense unit (``axis=0``) has its incoming
+    weight vector's norm capped at ``max_norm_value``. Compiled with categorical
+    cross-entropy (one-hot labels) and accuracy. Plain SGD uses Keras' default
+    learning rate of 0.01 and no momentum.
+    """
+    import keras
+
+    rate = check_rate(rate, "rate")
+    check_choice(optimizer, OPTIMIZERS, "optimizer")
+    max_norm_value = check_positive_float(max_norm_value, "max_norm_value")
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    conv_c = keras.constraints.MaxNorm(max_norm_value, axis=[0, 1, 2]) if max_norm else None
+    dense_c = keras.constraints.MaxNorm(max_norm_value, axis=0) if max_norm else None
+    layers = keras.layers
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    h = inputs
+    for block in (1, 2):
+        h = layers.Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform",
+                          kernel_constraint=conv_c, name=f"conv{block}")(h)
+        h = layers.MaxPooling2D((2, 2), name=f"pool{block}")(h)
+        if dropout and rate:
+            h = layers.Dropout(rate, name=f"dropout{block}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.Dense(256, activation="relu", kernel_initializer="he_uniform",
+                     kernel_constraint=dense_c, name="dense")(h)
+    outputs = layers.Dense(n_classes, activation="softmax", name="class")(h)
+    model = keras.Model(inputs, outputs, name="cifar_convnet")
+    model.compile(optimizer=_optimizer(optimizer), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def unit_norms(kernel, axis=0):
+    """Norm of each unit's incoming weight vector, reducing over ``axis`` as MaxNorm does."""
+    import numpy as np
+
+    k = np.asarray(kernel)
+    return np.sqrt(np.sum(k**2, axis=tuple(np.atleast_1d(axis))))
