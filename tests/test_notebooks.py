@@ -12,6 +12,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Quick values injected by the tests (the notebooks' defaults give the book's results).
 QUICK_PARAMETERS = {
     "01_dropout_in_one_cell": {"QUICK": True},
+    "02_theory": {"QUICK": True, "EPOCHS": 300, "N_DRAWS": 20_000},
+    "03_keras_api": {"QUICK": True, "EPOCHS": 2},
+    "04_circles": {"QUICK": True, "EPOCHS": 200, "N_SEEDS": 3, "GRID_RATES": [0.0, 0.5], "GRID_SEEDS": 2,
+                   "CHECK_EPOCHS": 20},
+    "05_cifar10": {"QUICK": True, "LIVE_TRAIN_SAMPLES": 500, "LIVE_EPOCHS": 2},
 }
 
 

@@ -40,3 +40,6 @@ with _quiet_fd2():
     import tensorflow as tf  # noqa: E402
 
     tf.config.list_physical_devices()
+
+# fast_fit builds one tf.function per call by design; TF's retracing warning is noise here.
+tf.get_logger().setLevel("ERROR")

@@ -1,0 +1,280 @@
+"""Resumable CIFAR-10 experiment runner.
+
+    python -m helpers.experiments cifar10 --config b --seed 0
+
+runs one configuration of the CIFAR-10 chapter at the full protocol (50,000
+training images, validation split 0.2, batch size 250, 55 epochs, then the
+test set) and writes ``results/cifar10/<config>-seed<k>.json`` atomically, with
+the per-epoch history and provenance. After every epoch the model, optimizer
+state and history are checkpointed under ``runs/``; killed at any point, the
+same command continues from the last finished epoch. A run with a reduced
+protocol (``--epochs``/``--train-samples``) is labelled as such and written
+under a different name, never as a full result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._io import atomic_write_json
+from ._validate import check_nonnegative_int, check_positive_int
+from .data import PROJECT_ROOT, DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
+from .models import CIFAR_CONFIGS, cifar_convnet
+
+FULL_PROTOCOL = {"epochs": 55, "batch_size": 250, "validation_split": 0.2, "train_samples": 50000}
+
+
+class ExperimentError(RuntimeError):
+    """Bad arguments or state; the message says what to do."""
+
+
+def result_name(config: str, seed: int, epochs: int, train_samples: int) -> str:
+    full = epochs == FULL_PROTOCOL["epochs"] and train_samples == FULL_PROTOCOL["train_samples"]
+    suffix = "" if full else f"-reduced-e{epochs}-n{train_samples}"
+    return f"{config}-seed{seed}{suffix}"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out + ("+dirty" if dirty else "")
+    except Exception:
+        return None
+
+
+def device_description() -> dict:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    info = {"platform": platform.platform(), "cpu_count": os.cpu_count()}
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        info["cpu"] = names[0] if names else platform.processor()
+    except OSError:
+        info["cpu"] = platform.processor()
+    if gpus:
+        details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        info["gpu"] = details
+        info["device"] = f"GPU: {', '.join(details)}"
+    else:
+        info["device"] = f"CPU: {info['cpu']} ({info['cpu_count']} cores)"
+    return info
+
+
+def versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__}
+
+
+class _EpochCheckpoint:
+    """Per-epoch checkpoint: model file first, then progress.json (the commit point)."""
+
+    def __init__(self, state_dir: Path, meta: dict):
+        self.state_dir = state_dir
+        self.meta = meta
+        self.progress_path = state_dir / "progress.json"
+
+    def load(self):
+        if not self.progress_path.is_file():
+            return None
+        progress = json.loads(self.progress_path.read_text())
+        if progress.get("meta") != self.meta:
+            raise ExperimentError(
+                f"{self.state_dir} holds an unfinished run with different settings "
+                f"({progress.get('meta')}); delete that folder to start over."
+            )
+        ckpt = self.state_dir / progress["checkpoint"]
+        if not ckpt.is_file():
+            raise ExperimentError(f"checkpoint {ckpt} is missing; delete {self.state_dir} to start over.")
+        return progress
+
+    def save(self, model, epoch: int, history: dict, epoch_seconds: list):
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        name = f"ckpt-epoch{epoch:03d}.keras"
+        tmp = self.state_dir / f".tmp-{name}"
+        model.save(tmp)
+        os.replace(tmp, self.state_dir / name)
+        atomic_write_json(self.progress_path, {"meta": self.meta, "epoch": epoch, "checkpoint": name,
+                                               "history": history, "epoch_seconds": epoch_seconds})
+        for old in self.state_dir.glob("ckpt-epoch*.keras"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+
+def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["epochs"],
+                batch_size: int = FULL_PROTOCOL["batch_size"],
+                train_samples: int = FULL_PROTOCOL["train_samples"], data_path=None,
+                results_dir=None, state_dir=None, overwrite: bool = False, stop_after=None,
+                verbose: bool = True, command=None):
+    """Train one configuration; return the result dict (also written when ``results_dir``).
+
+    ``state_dir`` enables per-epoch checkpoints and resuming; ``stop_after``
+    ends this invocation after that many epochs in total (as an interruption
+    would), leaving the checkpoint for the next call.
+    """
+    import keras
+
+    from .seeding import set_seed
+
+    if config not in CIFAR_CONFIGS:
+        raise ExperimentError(f"config must be one of {sorted(CIFAR_CONFIGS)}, got {config!r}")
+    seed = check_nonnegative_int(seed, "seed")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    train_samples = check_positive_int(train_samples, "train_samples")
+    if train_samples > FULL_PROTOCOL["train_samples"]:
+        raise ExperimentError(f"train_samples must be at most 50000, got {train_samples}")
+    if stop_after is not None:
+        stop_after = check_positive_int(stop_after, "stop_after")
+    name = result_name(config, seed, epochs, train_samples)
+    out_path = Path(results_dir) / f"{name}.json" if results_dir else None
+    if out_path is not None and out_path.exists() and not overwrite:
+        raise ExperimentError(f"{out_path} already exists; pass --overwrite to replace a recorded result.")
+
+    (x_train, y_train), (x_test, y_test) = load_cifar10(data_path)
+    x_train, y_train = prepare_cifar10(x_train[:train_samples], y_train[:train_samples])
+    x_test, y_test = prepare_cifar10(x_test, y_test)
+    spec = CIFAR_CONFIGS[config]
+    meta = {"config": config, "seed": seed, "epochs": epochs, "batch_size": batch_size,
+            "train_samples": int(len(x_train)), "validation_split": FULL_PROTOCOL["validation_split"]}
+    ckpt = _EpochCheckpoint(Path(state_dir) / name, meta) if state_dir else None
+    progress = ckpt.load() if ckpt else None
+
+    set_seed(seed)
+    if progress:
+        model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
+        history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
+        set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
+        if verbose:
+            print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
+    else:
+        model = cifar_convnet(dropout=spec["dropout"], max_norm=spec["max_norm"],
+                              optimizer=spec["optimizer"], seed=seed)
+        history, epoch_seconds, start = {}, [], 0
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.t0)
+            for k, v in (logs or {}).items():
+                history.setdefault(k, []).append(float(v))
+            if ckpt:
+                ckpt.save(self.model, epoch + 1, history, epoch_seconds)
+            if verbose:
+                print(f"{name} epoch {epoch + 1}/{epochs}: " +
+                      ", ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()) +
+                      f" ({epoch_seconds[-1]:.1f} s)", flush=True)
+            if stop_after is not None and epoch + 1 >= stop_after:
+                self.model.stop_training = True
+
+    target = epochs if stop_after is None else min(epochs, stop_after)
+    if start < target:
+        model.fit(x_train, y_train, batch_size=batch_size, epochs=target, initial_epoch=start,
+                  validation_split=FULL_PROTOCOL["validation_split"], shuffle=True, verbose=0,
+                  callbacks=[Recorder()])
+    done = len(history.get("loss", []))
+    if done < epochs:
+        return {"name": name, "finished": False, "epochs_done": done, "history": history}
+
+    test = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
+    full = name == f"{config}-seed{seed}"
+    result = {
+        "name": name,
+        "finished": True,
+        "config": config,
+        "label": spec["label"],
+        "seed": seed,
+        "full_protocol": full,
+        "protocol": {**meta, "optimizer": spec["optimizer"], "dropout": spec["dropout"],
+                     "max_norm": spec["max_norm"], "mixed_precision": False},
+        "history": history,
+        "test_loss": float(test["loss"]),
+        "test_accuracy": float(test["accuracy"]),
+        "provenance": {
+            "command": command or "helpers.experiments.run_cifar10(" + json.dumps(meta) + ")",
+            "git_commit": _git_commit(),
+            "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "device": device_description(),
+            "versions": versions(),
+            "dataset": cifar10_provenance(data_path),
+            "wall_seconds_per_epoch": epoch_seconds,
+            "wall_seconds_total": float(sum(epoch_seconds)),
+            "resumed": progress is not None,
+        },
+    }
+    if out_path is not None:
+        atomic_write_json(out_path, result)
+        if verbose:
+            print(f"wrote {out_path}: test accuracy {result['test_accuracy']:.4f}", flush=True)
+    if ckpt:
+        for f in ckpt.state_dir.glob("*"):
+            f.unlink()
+        ckpt.state_dir.rmdir()
+    return result
+
+
+def load_results(results_dir=PROJECT_ROOT / "results" / "cifar10", full_only: bool = True):
+    """Recorded result files, keyed by name."""
+    out = {}
+    for p in sorted(Path(results_dir).glob("*.json")):
+        r = json.loads(p.read_text())
+        if r.get("finished") and (r.get("full_protocol") or not full_only):
+            out[r["name"]] = r
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m helpers.experiments", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="experiment", required=True)
+    c = sub.add_parser("cifar10", help="one CIFAR-10 configuration")
+    c.add_argument("--config", required=True, choices=sorted(CIFAR_CONFIGS),
+                   help="; ".join(f"{k}: {v['label']}" for k, v in CIFAR_CONFIGS.items()))
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--epochs", type=int, default=FULL_PROTOCOL["epochs"])
+    c.add_argument("--batch-size", type=int, default=FULL_PROTOCOL["batch_size"])
+    c.add_argument("--train-samples", type=int, default=FULL_PROTOCOL["train_samples"],
+                   help="use only the first N training images (reduced protocol)")
+    c.add_argument("--data", default=None, help="CIFAR-10 pack (default: $DROPOUT_BOOK_CIFAR10, data/, download)")
+    c.add_argument("--results-dir", default=str(PROJECT_ROOT / "results" / "cifar10"))
+    c.add_argument("--state-dir", default=str(PROJECT_ROOT / "runs" / "cifar10"),
+                   help="where per-epoch checkpoints live until the run finishes")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing result file")
+    c.add_argument("--stop-after", type=int, default=None,
+                   help="stop after this many epochs in total (resume later with the same command)")
+    args = p.parse_args(argv)
+    try:
+        r = run_cifar10(config=args.config, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
+                        train_samples=args.train_samples, data_path=args.data, results_dir=args.results_dir,
+                        state_dir=args.state_dir, overwrite=args.overwrite, stop_after=args.stop_after,
+                        command="python -m helpers.experiments " + shlex.join(sys.argv[1:] if argv is None else argv))
+    except (ExperimentError, DatasetError, ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not r["finished"]:
+        print(f"stopped after epoch {r['epochs_done']}; run the same command again to continue")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

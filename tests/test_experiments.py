@@ -1,0 +1,84 @@
+"""The CIFAR-10 runner: resume after an interruption, atomic results, clear refusals."""
+
+import json
+
+import pytest
+
+from helpers import experiments
+from helpers.experiments import ExperimentError, run_cifar10
+
+from .test_data import _fake_archive
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tmp_path_factory):
+    from helpers.make_cifar10_pack import build_pack
+
+    d = tmp_path_factory.mktemp("pack")
+    _fake_archive(d / "cifar-10-python.tar.gz", n_train_per_batch=8, n_test=10)
+    build_pack(d / "cifar-10-python.tar.gz", d / "pack.npz")
+    return d / "pack.npz"
+
+
+def _run(tiny_pack, tmp_path, **kw):
+    args = dict(config="b", seed=0, epochs=4, batch_size=8, train_samples=40, data_path=tiny_pack,
+                results_dir=tmp_path / "results", state_dir=tmp_path / "runs", verbose=False)
+    args.update(kw)
+    return run_cifar10(**args)
+
+
+def test_interrupt_then_resume_keeps_every_epoch(tiny_pack, tmp_path):
+    first = _run(tiny_pack, tmp_path, stop_after=2)
+    assert not first["finished"] and first["epochs_done"] == 2
+    progress = json.loads((tmp_path / "runs" / "b-seed0-reduced-e4-n40" / "progress.json").read_text())
+    assert progress["epoch"] == 2 and len(progress["history"]["loss"]) == 2
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").iterdir())
+
+    done = _run(tiny_pack, tmp_path)
+    assert done["finished"] and done["provenance"]["resumed"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert len(done["history"][key]) == 4, key
+    # the first two epochs are the ones recorded before the interruption
+    assert done["history"]["loss"][:2] == progress["history"]["loss"]
+    assert len(done["provenance"]["wall_seconds_per_epoch"]) == 4
+    saved = json.loads((tmp_path / "results" / "b-seed0-reduced-e4-n40.json").read_text())
+    assert saved["full_protocol"] is False
+    assert saved["provenance"]["dataset"]["sha256"]
+    assert {"tensorflow", "keras"} <= set(saved["provenance"]["versions"])
+    assert not (tmp_path / "runs" / "b-seed0-reduced-e4-n40").exists(), "checkpoints cleaned up"
+
+
+def test_refuses_to_overwrite(tiny_pack, tmp_path):
+    _run(tiny_pack, tmp_path, epochs=1)
+    with pytest.raises(ExperimentError, match="--overwrite"):
+        _run(tiny_pack, tmp_path, epochs=1)
+    assert _run(tiny_pack, tmp_path, epochs=1, overwrite=True)["finished"]
+
+
+def test_mismatched_state_is_refused(tiny_pack, tmp_path):
+    _run(tiny_pack, tmp_path, stop_after=1)
+    state = tmp_path / "runs" / "b-seed0-reduced-e4-n40" / "progress.json"
+    p = json.loads(state.read_text())
+    p["meta"]["batch_size"] = 99
+    state.write_text(json.dumps(p))
+    with pytest.raises(ExperimentError, match="different settings"):
+        _run(tiny_pack, tmp_path)
+
+
+@pytest.mark.parametrize("kw, match", [({"config": "z"}, "config"), ({"epochs": 0}, "epochs"),
+                                       ({"train_samples": 60000}, "train_samples"), ({"seed": -1}, "seed")])
+def test_bad_arguments(tiny_pack, tmp_path, kw, match):
+    with pytest.raises((ExperimentError, ValueError, TypeError), match=match):
+        _run(tiny_pack, tmp_path, **kw)
+
+
+def test_cli_reports_errors_cleanly(tmp_path, capsys):
+    code = experiments.main(["cifar10", "--config", "b", "--data", str(tmp_path / "missing.npz"),
+                             "--results-dir", str(tmp_path)])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_full_protocol_name():
+    assert experiments.result_name("a", 1, 55, 50000) == "a-seed1"
+    assert experiments.result_name("a", 1, 10, 50000) == "a-seed1-reduced-e10-n50000"
