@@ -30,7 +30,7 @@ book: $(STAMP)
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --sanitize-with tests/nbval_sanitize.cfg \
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)

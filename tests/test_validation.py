@@ -89,3 +89,9 @@ def test_set_seed_validates():
 
     with pytest.raises(ValueError, match="seed"):
         set_seed(-1)
+
+
+def test_book_glue_renders_strings_without_quotes():
+    from helpers.book import _Text
+
+    assert repr(_Text("0.757")) == "0.757"
