@@ -79,3 +79,42 @@ def test_input_validation(circles):
     raw.compile(optimizer="adam", loss="hinge")
     with pytest.raises(ValueError, match="supports the losses"):
         fast_fit(raw, xtr, ytr, 10)
+
+
+def test_track_records_a_series_per_epoch_and_maxnorm_caps_it(circles):
+    import tensorflow as tf
+
+    (xtr, ytr), _ = circles
+    def norm(m):
+        return tf.reduce_max(tf.norm(m.get_layer("hidden").kernel, axis=0))
+
+    free, capped = circles_mlp(rate=0.4, seed=3), circles_mlp(rate=0.4, seed=3, max_norm=0.2)
+    h_free, h_capped = fast_fit([free, capped], xtr, ytr, 300, track={"max_norm": norm})
+    assert h_free["max_norm"].shape == (300,)
+    # recorded after each update: the last entry is the final model's value
+    np.testing.assert_allclose(h_free["max_norm"][-1], float(norm(free)), rtol=1e-6)
+    assert h_capped["max_norm"].max() <= 0.2 + 1e-5
+    assert h_free["max_norm"].max() > 0.2  # the bound binds, so the test can fail
+
+
+def test_track_validates_names_and_callables(circles):
+    (xtr, ytr), _ = circles
+    with pytest.raises(ValueError, match="overwrite"):
+        fast_fit(circles_mlp(seed=0), xtr, ytr, 2, track={"loss": lambda m: 0.0})
+    with pytest.raises(TypeError, match="callable"):
+        fast_fit(circles_mlp(seed=0), xtr, ytr, 2, track={"w": 3})
+
+
+def test_one_training_set_per_model_equals_separate_runs(circles):
+    (xtr, ytr), (xte, yte) = circles
+    halves = [(xtr[:15], ytr[:15]), (xtr[15:], ytr[15:])]
+    together = fast_fit([circles_mlp(seed=5), circles_mlp(seed=6)], [h[0] for h in halves],
+                        [h[1] for h in halves], 50, validation_data=(xte, yte))
+    for seed, (xs, ys), h in zip((5, 6), halves, together, strict=True):
+        alone = fast_fit(circles_mlp(seed=seed), xs, ys, 50, validation_data=(xte, yte))
+        for key in alone:
+            np.testing.assert_allclose(h[key], alone[key], atol=1e-6, err_msg=key)
+    with pytest.raises(ValueError, match="training sets"):
+        fast_fit([circles_mlp(seed=0)], [xtr, xtr], [ytr, ytr], 2)
+    with pytest.raises(TypeError, match="both"):
+        fast_fit([circles_mlp(seed=0)], [xtr], ytr, 2)

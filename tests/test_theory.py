@@ -4,7 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.theory import binomial_bound, classic_dropout_layer, numpy_dropout, paper_p_to_keras_rate
+from helpers.theory import (
+    binomial_bound,
+    classic_dropout_layer,
+    numpy_dropout,
+    paper_p_to_keras_rate,
+)
 
 N = 50_000
 

@@ -95,3 +95,42 @@ def test_book_glue_renders_strings_without_quotes():
     from helpers.book import _Text
 
     assert repr(_Text("0.757")) == "0.757"
+
+
+@pytest.mark.parametrize(("builder", "kwargs", "name"), [
+    ("mlp_regressor", {"rate": 1.0}, "rate"),
+    ("mlp_regressor", {"hidden": (0,)}, "hidden"),
+    ("bn_convnet", {"position": "middle"}, "position"),
+    ("bn_convnet", {"rate": -0.1}, "rate"),
+    ("bn_convnet", {"bn_momentum": 1.0}, "bn_momentum"),
+])
+def test_new_builders_reject_bad_arguments(builder, kwargs, name):
+    from helpers import models
+
+    with pytest.raises(ValueError, match=name):
+        getattr(models, builder)(**kwargs)
+
+
+@pytest.mark.parametrize("position", ["none", "after_bn", "before_bn"])
+def test_bn_convnet_layer_order(position):
+    from helpers.models import bn_convnet
+
+    names = [layer.name for layer in bn_convnet(position=position, seed=0).layers]
+    if position == "none":
+        assert "dropout" not in names
+    else:
+        before = names.index("dropout") < names.index("bn")
+        assert before == (position == "before_bn")
+
+
+def test_load_digits_split():
+    from helpers.data import load_digits_split
+
+    (xtr, ytr), (xte, yte) = load_digits_split(test_size=0.3, random_state=0)
+    assert xtr.shape[1] == 64 and len(xtr) + len(xte) == 1797
+    assert 0.0 <= xtr.min() and xtr.max() <= 1.0
+    assert set(np.unique(yte)) == set(range(10))
+    (xi, _), _ = load_digits_split(images=True)
+    assert xi.shape[1:] == (8, 8, 1)
+    with pytest.raises(ValueError, match="test_size"):
+        load_digits_split(test_size=1.5)

@@ -59,6 +59,28 @@ def load_circles(n_samples: int = 100, noise: float = 0.1, random_state: int = 1
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
 
+def load_digits_split(test_size: float = 0.3, random_state: int = 0, images: bool = False):
+    """scikit-learn's bundled digits (1,797 images of 8 x 8 pixels, no download),
+    scaled to [0, 1] and split stratified into train and test.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``; ``x`` is flat ``(n, 64)``
+    or, with ``images``, ``(n, 8, 8, 1)``; ``y`` holds integer labels 0-9.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < float(test_size) < 1.0:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    random_state = check_nonnegative_int(random_state, "random_state")
+    d = load_digits()
+    x = (d.images / 16.0).astype("float32")
+    x = x[..., None] if images else x.reshape(len(x), -1)
+    y = d.target.astype("int32")
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=float(test_size), random_state=random_state,
+                                              stratify=y)
+    return (x_tr, y_tr), (x_te, y_te)
+
+
 # --------------------------------------------------------------------------- CIFAR-10
 def sha256_file(path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()

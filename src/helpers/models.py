@@ -54,7 +54,7 @@ def circles_mlp(hidden: int = 500, rate: float = 0.0, input_rate: float = 0.0,
 
 
 def mlp_classifier(input_dim: int = 784, hidden=(128, 64), rate: float = 0.5,
-                   n_classes: int = 10, seed=None):
+                   n_classes: int = 10, seed=None, learning_rate=None):
     """The tutorial classic: input -> Dense(128) -> Dropout -> Dense(64) -> Dropout
     -> Dense(n_classes, softmax); Adam and sparse categorical cross-entropy."""
     import keras
@@ -73,7 +73,84 @@ def mlp_classifier(input_dim: int = 784, hidden=(128, 64), rate: float = 0.5,
             h = keras.layers.Dropout(rate, name=f"dropout_{i}")(h)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="class")(h)
     model = keras.Model(inputs, outputs, name="mlp_classifier")
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=_optimizer("adam", learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def mlp_regressor(input_dim: int = 1, hidden=(128, 128), rate: float = 0.1, output_dim: int = 1,
+                  seed=None, learning_rate=None, mc_dropout: bool = False):
+    """input -> [Dense(units, relu) -> Dropout(rate)] per entry of ``hidden`` ->
+    Dense(output_dim) (linear), compiled with Adam and mean squared error.
+
+    Used for the MC-dropout regression toy (1 -> 1) and, with
+    ``input_dim == output_dim``, as the autoencoder of the sparsity study.
+    ``mc_dropout`` uses :class:`helpers.uncertainty.MCDropout` (stochastic at
+    inference too) instead of ``Dropout``.
+    """
+    import keras
+
+    from .uncertainty import MCDropout
+
+    input_dim = check_positive_int(input_dim, "input_dim")
+    output_dim = check_positive_int(output_dim, "output_dim")
+    rate = check_rate(rate, "rate")
+    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    drop = MCDropout if mc_dropout else keras.layers.Dropout
+    inputs = keras.Input(shape=(input_dim,), name="x")
+    h = inputs
+    for i, units in enumerate(hidden, start=1):
+        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(h)
+        if rate:
+            h = drop(rate, name=f"dropout_{i}")(h)
+    outputs = keras.layers.Dense(output_dim, name="y")(h)
+    model = keras.Model(inputs, outputs, name="mlp_regressor")
+    model.compile(optimizer=_optimizer("adam", learning_rate), loss="mean_squared_error")
+    return model
+
+
+DROPOUT_POSITIONS = ("none", "after_bn", "before_bn")
+
+
+def bn_convnet(position: str = "after_bn", rate: float = 0.5, filters: int = 32, seed=None,
+               input_shape=(8, 8, 1), n_classes: int = 10, learning_rate=None, bn_momentum: float = 0.99):
+    """A small CNN with batch normalisation, for "where does dropout go?":
+
+    - ``"none"``: Conv2D -> BatchNorm -> ReLU -> MaxPool -> Flatten -> Dense(softmax)
+    - ``"after_bn"``: Conv2D -> BatchNorm -> ReLU -> Dropout -> MaxPool -> ...
+    - ``"before_bn"``: Conv2D -> Dropout -> BatchNorm -> ReLU -> MaxPool -> ...
+
+    Adam, sparse categorical cross-entropy, accuracy. ``bn_momentum`` is the
+    moving-average momentum of the BatchNorm statistics (Keras' default 0.99
+    needs many hundreds of steps to forget its initial values; full-batch
+    training with few steps wants a smaller one).
+    """
+    import keras
+
+    check_choice(position, DROPOUT_POSITIONS, "position")
+    rate = check_rate(rate, "rate")
+    filters = check_positive_int(filters, "filters")
+    if not 0.0 <= float(bn_momentum) < 1.0:
+        raise ValueError(f"bn_momentum must be in [0, 1), got {bn_momentum!r}")
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    layers = keras.layers
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    h = layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv")(inputs)
+    if position == "before_bn":
+        h = layers.Dropout(rate, name="dropout")(h)
+    h = layers.BatchNormalization(momentum=bn_momentum, name="bn")(h)
+    h = layers.Activation("relu", name="relu")(h)
+    if position == "after_bn":
+        h = layers.Dropout(rate, name="dropout")(h)
+    h = layers.MaxPooling2D(2, name="pool")(h)
+    h = layers.Flatten(name="flatten")(h)
+    outputs = layers.Dense(n_classes, activation="softmax", name="class")(h)
+    model = keras.Model(inputs, outputs, name=f"bn_convnet_{position}")
+    model.compile(optimizer=_optimizer("adam", learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
 
 

@@ -1,0 +1,90 @@
+"""Monte Carlo dropout (Gal & Ghahramani, 2016) done safely.
+
+The usual recipe, ``model(x, training=True)`` repeated N times, switches on
+*every* layer's training behaviour, not only dropout's. For a
+``BatchNormalization`` layer that means normalising with the statistics of the
+current batch (so a prediction depends on which other samples share its batch)
+and, in Keras 3, updating the moving mean and variance on every call: the
+trained model changes while you sample from it. :class:`MCDropout` is a dropout
+layer that is stochastic in inference mode too, so ``model(x)`` samples
+dropout masks while every other layer stays in inference mode.
+:func:`mc_predict` uses it when present and refuses the unsafe recipe on models
+with batch normalisation.
+"""
+
+from __future__ import annotations
+
+import keras  # helpers/__init__ has already imported it quietly
+import numpy as np
+
+from ._validate import check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class MCDropout(keras.layers.Dropout):
+    """``keras.layers.Dropout`` that also drops at inference (``training=False``)."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=True)
+
+
+def _has_layer(model, cls) -> bool:
+    def walk(layer):
+        yield layer
+        for sub in getattr(layer, "layers", []) or []:
+            yield from walk(sub)
+
+    return any(isinstance(layer, cls) for layer in walk(model) if layer is not model)
+
+
+def mc_predict(model, x, n_samples: int, chunk_rows: int = 200_000):
+    """``n_samples`` stochastic forward passes of ``model`` on ``x``.
+
+    Returns an array of shape ``(n_samples, len(x), ...outputs)``. Each pass
+    draws fresh dropout masks, independently for every sample. The passes are
+    batched (``x`` tiled, at most ``chunk_rows`` rows per call), which is what
+    makes N = 1000 cheap.
+
+    Models with :class:`MCDropout` layers are called in inference mode (only
+    those layers are random). Other models are called with ``training=True``;
+    if such a model contains ``BatchNormalization`` this raises ``ValueError``,
+    because that call would normalise with batch statistics and overwrite the
+    moving averages.
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"x must have a non-empty batch axis and features, got shape {x.shape}")
+    if _has_layer(model, MCDropout):
+        training = False
+    elif _has_layer(model, keras.layers.BatchNormalization):
+        raise ValueError(
+            "mc_predict: this model has BatchNormalization, and model(x, training=True) would also put it "
+            "in training mode (batch statistics, moving averages overwritten). Build the model with "
+            "helpers.uncertainty.MCDropout instead of Dropout; mc_predict then samples only the dropout masks."
+        )
+    elif not _has_layer(model, keras.layers.Dropout):
+        raise ValueError("mc_predict: the model has no Dropout layer, so every pass would be identical")
+    else:
+        training = True
+    per_call = max(1, chunk_rows // len(x))
+    out = []
+    done = 0
+    while done < n_samples:
+        k = min(per_call, n_samples - done)
+        pred = np.asarray(model(np.tile(x, (k,) + (1,) * (x.ndim - 1)), training=training))
+        out.append(pred.reshape((k, len(x)) + pred.shape[1:]))
+        done += k
+    return np.concatenate(out, axis=0)
+
+
+def running_mean_error(samples, target):
+    """Mean absolute error between the running mean of the first N samples and
+    ``target``, for N = 1..len(samples) (samples along axis 0)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    if samples.shape[1:] != target.shape:
+        raise ValueError(f"samples {samples.shape} and target {target.shape} do not line up")
+    running = np.cumsum(samples, axis=0) / np.arange(1, len(samples) + 1).reshape((-1,) + (1,) * target.ndim)
+    return np.abs(running - target).reshape(len(samples), -1).mean(axis=1)

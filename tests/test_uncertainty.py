@@ -1,0 +1,63 @@
+"""MC dropout helpers: sampling shape, safety with BatchNorm, MCDropout semantics."""
+
+import keras
+import numpy as np
+import pytest
+
+from helpers.models import bn_convnet, circles_mlp, mlp_regressor
+from helpers.uncertainty import MCDropout, mc_predict, running_mean_error
+
+
+def test_mc_predict_shape_and_randomness():
+    m = circles_mlp(rate=0.5, seed=0)
+    x = np.random.default_rng(0).normal(size=(7, 2)).astype("float32")
+    s = mc_predict(m, x, 25, chunk_rows=20)  # several calls of 2 passes each
+    assert s.shape == (25, 7, 1)
+    assert np.ptp(s, axis=0).max() > 0  # masks differ between passes
+    # the mean of many passes approaches the deterministic prediction (one
+    # dropout layer before a sigmoid: close, not equal)
+    many = mc_predict(m, x, 4000).mean(0)
+    np.testing.assert_allclose(many, np.asarray(m(x, training=False)), atol=0.05)
+
+
+def test_mc_predict_refuses_batchnorm_with_training_true():
+    m = bn_convnet(position="after_bn", seed=0)
+    x = np.zeros((2, 8, 8, 1), "float32")
+    with pytest.raises(ValueError, match="MCDropout"):
+        mc_predict(m, x, 3)
+
+
+def test_mc_predict_refuses_model_without_dropout():
+    with pytest.raises(ValueError, match="no Dropout"):
+        mc_predict(circles_mlp(rate=0.0, seed=0), np.zeros((2, 2), "float32"), 3)
+
+
+def test_mcdropout_samples_at_inference_and_leaves_batchnorm_alone():
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,))
+    h = keras.layers.BatchNormalization(name="bn")(inp)
+    out = MCDropout(0.5)(h)
+    m = keras.Model(inp, out)
+    x = np.random.default_rng(1).normal(size=(64, 4)).astype("float32") * 3 + 5
+    before = m.get_layer("bn").moving_mean.numpy().copy()
+    s = mc_predict(m, x, 10)
+    assert s.shape == (10, 64, 4)
+    np.testing.assert_array_equal(m.get_layer("bn").moving_mean.numpy(), before)
+    assert (s == 0).mean() == pytest.approx(0.5, abs=0.05)
+    # in contrast, the unsafe recipe moves the moving averages
+    m(x, training=True)
+    assert np.abs(m.get_layer("bn").moving_mean.numpy() - before).max() > 1e-3
+
+
+def test_mlp_regressor_mc_flag_uses_mcdropout():
+    m = mlp_regressor(rate=0.2, seed=0, mc_dropout=True)
+    assert any(isinstance(layer, MCDropout) for layer in m.layers)
+    x = np.ones((3, 1), "float32")
+    assert not np.allclose(m(x, training=False), m(x, training=False))
+
+
+def test_running_mean_error():
+    samples = np.array([[1.0], [3.0], [2.0]])
+    np.testing.assert_allclose(running_mean_error(samples, np.array([2.0])), [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="line up"):
+        running_mean_error(samples, np.array([1.0, 2.0]))
