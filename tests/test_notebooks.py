@@ -17,6 +17,9 @@ QUICK_PARAMETERS = {
     "04_circles": {"QUICK": True, "EPOCHS": 200, "N_SEEDS": 3, "GRID_RATES": [0.0, 0.5], "GRID_SEEDS": 2,
                    "CHECK_EPOCHS": 20},
     "05_cifar10": {"QUICK": True, "LIVE_TRAIN_SAMPLES": 500, "LIVE_EPOCHS": 2},
+    "06_beyond": {"QUICK": True, "EPOCHS": 200, "MC_PASSES": 50, "GRID": 12, "N_SEEDS": 2, "REG_EPOCHS": 200,
+                  "AE_EPOCHS": 30, "WIDTHS": [4, 8], "DIGITS_EPOCHS": 30, "DATA_SIZES": [50, 100],
+                  "SIZE_EPOCHS": 30, "BN_EPOCHS": 5},
 }
 
 

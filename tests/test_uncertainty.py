@@ -61,3 +61,31 @@ def test_running_mean_error():
     np.testing.assert_allclose(running_mean_error(samples, np.array([2.0])), [1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="line up"):
         running_mean_error(samples, np.array([1.0, 2.0]))
+
+
+def test_to_mc_dropout_keeps_weights_and_batchnorm_statistics():
+    from helpers.uncertainty import to_mc_dropout
+
+    m = bn_convnet(position="after_bn", seed=0)
+    mc = to_mc_dropout(m)
+    assert any(isinstance(layer, MCDropout) for layer in mc.layers)
+    for a, b in zip(m.get_weights(), mc.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
+    before = mc.get_layer("bn").moving_variance.numpy().copy()
+    s = mc_predict(mc, x, 5)
+    assert s.shape == (5, 16, 10) and np.ptp(s, axis=0).max() > 0
+    np.testing.assert_array_equal(mc.get_layer("bn").moving_variance.numpy(), before)
+    with pytest.raises(ValueError, match="no Dropout"):
+        to_mc_dropout(circles_mlp(rate=0.0, seed=0))
+
+
+def test_logit_model_matches_sigmoid_inverse():
+    from helpers.uncertainty import logit_model
+
+    m = circles_mlp(rate=0.3, seed=0)
+    x = np.random.default_rng(0).normal(size=(9, 2)).astype("float32")
+    z = np.asarray(logit_model(m, "output")(x, training=False))
+    np.testing.assert_allclose(1 / (1 + np.exp(-z)), np.asarray(m(x, training=False)), rtol=1e-5)
+    with pytest.raises(ValueError, match="not a Dense"):
+        logit_model(m, "dropout")

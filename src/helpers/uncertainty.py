@@ -37,7 +37,7 @@ def _has_layer(model, cls) -> bool:
     return any(isinstance(layer, cls) for layer in walk(model) if layer is not model)
 
 
-def mc_predict(model, x, n_samples: int, chunk_rows: int = 200_000):
+def mc_predict(model, x, n_samples: int, chunk_rows: int = 16_384):
     """``n_samples`` stochastic forward passes of ``model`` on ``x``.
 
     Returns an array of shape ``(n_samples, len(x), ...outputs)``. Each pass
@@ -88,3 +88,33 @@ def running_mean_error(samples, target):
         raise ValueError(f"samples {samples.shape} and target {target.shape} do not line up")
     running = np.cumsum(samples, axis=0) / np.arange(1, len(samples) + 1).reshape((-1,) + (1,) * target.ndim)
     return np.abs(running - target).reshape(len(samples), -1).mean(axis=1)
+
+
+def to_mc_dropout(model):
+    """A copy of ``model`` (same weights) whose ``Dropout`` layers are
+    :class:`MCDropout`: ``copy(x)`` then samples masks with every other layer,
+    BatchNorm included, in inference mode."""
+    def swap(layer):
+        if type(layer) is keras.layers.Dropout:
+            return MCDropout.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    if not _has_layer(model, keras.layers.Dropout):
+        raise ValueError("to_mc_dropout: the model has no Dropout layer")
+    copy = keras.models.clone_model(model, clone_function=swap)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def logit_model(model, layer: str):
+    """A model computing the pre-activation (logit) of the Dense layer ``layer``
+    of ``model``, sharing its weights; for averaging in logit space."""
+    dense = model.get_layer(layer)
+    if not isinstance(dense, keras.layers.Dense):
+        raise ValueError(f"layer {layer!r} is a {type(dense).__name__}, not a Dense layer")
+    kernel, bias = dense.kernel, dense.bias
+    z = keras.ops.matmul(dense.input, kernel)
+    if bias is not None:
+        z = z + bias
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, z, name=f"{model.name}_logits")

@@ -1,0 +1,183 @@
+"""The built book, opened in a real browser (the system's headless Chromium via
+Selenium; nothing downloads a browser). Run by ``make check-html``, which builds
+the HTML first; ``make test`` leaves this folder out.
+
+Every page of the table of contents must load without console errors, every
+image must load, math must be typeset by MathJax (served locally, so this works
+offline), the search page must find ``SpatialDropout2D``, and every internal
+link must resolve, anchors included. Screenshots of every page are kept under
+``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+
+
+def _toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc.get("parts", []))
+    return pages
+
+
+PAGES = _toc_pages()
+
+
+def _find_browser():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="session")
+def site():
+    if not (HTML / "search.html").exists():
+        pytest.fail("no built book in _build/html: run `make check-html` (it builds the book first)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver = _find_browser(), shutil.which("chromedriver")
+    if not binary or not driver:
+        pytest.fail("headless Chromium is needed: `apt-get install chromium chromium-driver` "
+                    "(make check-html does this when run as root)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,900", "--disable-background-networking", "--no-first-run"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(driver), options=opts)
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()
+
+
+def _open(browser, url):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("browser")  # drop messages of the previous page
+    browser.get(url)
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _typeset_count(browser, n_math, timeout=30):
+    """Wait (up to ``timeout`` s) for MathJax to typeset ``n_math`` formulas; return how many it did."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    script = "return document.querySelectorAll('.math mjx-container').length"
+    try:
+        WebDriverWait(browser, timeout).until(lambda d: d.execute_script(script) >= n_math)
+    except TimeoutException:
+        pass
+    return browser.execute_script(script)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_cleanly(site, browser, page):
+    _open(browser, f"{site}/{page}.html")
+    assert browser.title and "404" not in browser.title
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"console errors on {page}: {errors}"
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.getAttribute('src'))")
+    assert not broken, f"images that did not load on {page}: {broken}"
+    n_math = browser.execute_script("return document.querySelectorAll('.math').length")
+    if n_math:
+        typeset = _typeset_count(browser, n_math)
+        assert typeset == n_math, f"{page}: MathJax typeset {typeset} of {n_math} formulas"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{page.replace('/', '__')}.png"))
+
+
+def test_some_page_has_math_and_figures():
+    # keeps the checks above honest: the book does contain math and figures
+    theory = (HTML / "notebooks" / "02_theory.html").read_text()
+    assert 'class="math' in theory
+    assert re.search(r'<img[^>]+src="[^"]+\.png"', theory)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("notebooks/")])
+def test_chapter_has_download_and_launch_buttons(page):
+    text = (HTML / f"{page}.html").read_text()
+    name = page.split("/")[-1]
+    assert f"_sources/{page}.ipynb" in text, f"{page}: no .ipynb download link"
+    assert "mybinder.org" in text and "colab.research.google.com" in text, f"{page}: launch buttons missing"
+    assert f"{name}.ipynb" in text
+
+
+def test_search_finds_spatialdropout2d(site, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, f"{site}/search.html?q=SpatialDropout2D")
+    WebDriverWait(browser, 60).until(lambda d: d.execute_script(
+        "return document.querySelectorAll('#search-results li, ul.search li').length > 0"))
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#search-results li a, ul.search li a'))"
+        ".map(a => a.textContent)")
+    assert any("Keras" in t or "API" in t for t in titles), titles
+
+
+_HREF = re.compile(r'<a\s[^>]*href="([^"]+)"')
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+@functools.cache
+def _ids(path: Path) -> frozenset:
+    return frozenset(_ID.findall(path.read_text(errors="replace")))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_internal_links_resolve(page):
+    source = HTML / f"{page}.html"
+    problems = []
+    for href in _HREF.findall(source.read_text(errors="replace")):
+        parsed = urllib.parse.urlparse(href)
+        if parsed.scheme or href.startswith(("mailto:", "javascript:", "//")):
+            continue
+        target = source if not parsed.path else (source.parent / urllib.parse.unquote(parsed.path)).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.exists():
+            problems.append(f"{href}: no file {target.relative_to(HTML) if HTML in target.parents else target}")
+            continue
+        if parsed.fragment and target.suffix == ".html" and parsed.fragment not in _ids(target):
+            problems.append(f"{href}: no anchor #{parsed.fragment}")
+    assert not problems, f"broken internal links on {page}:\n" + "\n".join(problems)
