@@ -65,7 +65,7 @@ check-html: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab]"
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_fast_fit.py
