@@ -54,12 +54,12 @@ notebooks: $(STAMP)
 # (nbval-verified) outputs without re-executing, run the link check (external
 # links are reported as unverified when offline), then open every page in
 # headless Chromium. Screenshots land in _build/screenshots/.
-NOEXEC_CONFIG := _build/_config.noexec.yml
+NOEXEC_CONFIG := .config.noexec.yml  # beside _config.yml: paths in it are relative to its folder
 check-html: $(STAMP)
 	scripts/ensure_chromium.sh
 	@mkdir -p _build
 	sed 's/^  execute_notebooks: .*/  execute_notebooks: "off"/' _config.yml > $(NOEXEC_CONFIG)
-	$(BIN)/jupyter-book build . --config $(NOEXEC_CONFIG) --warningiserror --nitpick --keep-going
+	$(BIN)/jupyter-book build . --all --config $(NOEXEC_CONFIG) --warningiserror --nitpick --keep-going
 	$(BIN)/python scripts/linkcheck.py --config $(NOEXEC_CONFIG)
 	$(BIN)/python -m pytest tests/html -p no:cacheprovider
 
