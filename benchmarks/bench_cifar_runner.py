@@ -26,10 +26,11 @@ import sys
 import tempfile
 import time
 
+# isort: off
+import helpers  # noqa: F401  (first: imports TensorFlow and Keras quietly)
 import keras
 import tensorflow as tf
-
-import helpers  # noqa: F401  (imports TensorFlow and Keras quietly)
+# isort: on
 from helpers.data import load_cifar10, prepare_cifar10
 from helpers.experiments import FULL_PROTOCOL, device_description, run_cifar10
 from helpers.models import CIFAR_CONFIGS, cifar_convnet
@@ -68,7 +69,10 @@ def runner(config: str, seed: int, epochs: int, n: int, data):
     with tempfile.TemporaryDirectory() as tmp:
         result = run_cifar10(config=config, seed=seed, epochs=epochs, train_samples=n, data_path=data,
                              state_dir=tmp, results_dir=tmp, verbose=False)
-    return result["provenance"]["wall_seconds_per_epoch"], time.perf_counter() - t0, result["test_accuracy"]
+    prov = result["provenance"]
+    # an epoch of the runner = training + validation + writing its checkpoint
+    epochs = [e + c for e, c in zip(prov["wall_seconds_per_epoch"], prov["checkpoint_seconds_per_epoch"], strict=True)]
+    return epochs, time.perf_counter() - t0, result["test_accuracy"]
 
 
 def main(argv=None) -> int:
@@ -77,6 +81,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--train-samples", type=int, default=5000)
+    ap.add_argument("--repeats", type=int, default=2, help="alternate plain/runner this many times")
     ap.add_argument("--data", default=None, help="CIFAR-10 pack (default: $DROPOUT_BOOK_CIFAR10, data/, download)")
     args = ap.parse_args(argv)
     if args.epochs < 2:
@@ -87,13 +92,20 @@ def main(argv=None) -> int:
           f"Keras {keras.__version__}")
     print(f"config {args.config}, seed {args.seed}, {args.train_samples} training images "
           f"(of which 20 % validation), {args.epochs} epochs, batch size {FULL_PROTOCOL['batch_size']}")
-    rows = {}
-    for name, fn in (("plain model.fit script", plain), ("resumable runner", runner)):
-        epochs, total, acc = fn(args.config, args.seed, args.epochs, args.train_samples, args.data)
-        rows[name] = (statistics.median(epochs[1:]), total, acc)
-        print(f"  {name:24s} {rows[name][0]:8.2f} s/epoch (median of epochs 2..{args.epochs})"
-              f"   total {total:7.1f} s   test accuracy {acc:.4f}", flush=True)
-    (p_epoch, p_total, _), (r_epoch, r_total, _) = rows.values()
+    load_cifar10(args.data)  # warm the file cache so neither side pays for the first read
+    runs = {"plain model.fit script": [], "resumable runner": []}
+    for rep in range(args.repeats):
+        order = list(runs.items()) if rep % 2 == 0 else list(runs.items())[::-1]
+        for name, results in order:
+            fn = plain if name.startswith("plain") else runner
+            epochs, total, acc = fn(args.config, args.seed, args.epochs, args.train_samples, args.data)
+            results.append((statistics.median(epochs[1:]), total, acc))
+            print(f"  [{rep + 1}] {name:24s} {results[-1][0]:8.2f} s/epoch (median of epochs 2..{args.epochs})"
+                  f"   total {total:7.1f} s   test accuracy {acc:.4f}", flush=True)
+    p_epoch, p_total = (statistics.median(r[i] for r in runs["plain model.fit script"]) for i in (0, 1))
+    r_epoch, r_total = (statistics.median(r[i] for r in runs["resumable runner"]) for i in (0, 1))
+    print(f"medians over {args.repeats} alternating repeats: plain {p_epoch:.2f} s/epoch, runner {r_epoch:.2f} s/epoch"
+          " (training + validation + checkpoint)")
     per_image = r_epoch / (args.train_samples * (1 - FULL_PROTOCOL["validation_split"])) * 1000
     print(f"ratio runner / plain: {r_epoch / p_epoch:.3f} per epoch, {r_total / p_total:.3f} in total")
     print(f"runner: {per_image:.3f} ms per training image-epoch; the full protocol (40,000 images x 55 epochs) "

@@ -12,10 +12,11 @@ import os
 import platform
 import time
 
+# isort: off
+import helpers  # noqa: F401  (first: imports TensorFlow and Keras quietly)
 import keras
 import tensorflow as tf
-
-import helpers  # noqa: F401
+# isort: on
 from helpers.data import load_circles
 from helpers.fastfit import fast_fit
 from helpers.models import circles_mlp

@@ -20,3 +20,27 @@ def glue(name: str, value, display: bool = False):
     if isinstance(value, str):
         value = _Text(value)
     return _glue(name, value, display=display)
+
+
+def toc_files(root) -> list[str]:
+    """Every ``file`` entry of the book's ``_toc.yml`` (the root first), in order."""
+    from pathlib import Path
+
+    import yaml
+
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc.get("parts", []))
+    walk(toc.get("chapters", []))
+    return files

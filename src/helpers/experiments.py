@@ -106,14 +106,15 @@ class _EpochCheckpoint:
             raise ExperimentError(f"checkpoint {ckpt} is missing; delete {self.state_dir} to start over.")
         return progress
 
-    def save(self, model, epoch: int, history: dict, epoch_seconds: list):
+    def save(self, model, epoch: int, history: dict, epoch_seconds: list, checkpoint_seconds: list):
         self.state_dir.mkdir(parents=True, exist_ok=True)
         name = f"ckpt-epoch{epoch:03d}.keras"
         tmp = self.state_dir / f".tmp-{name}"
         model.save(tmp)
         os.replace(tmp, self.state_dir / name)
         atomic_write_json(self.progress_path, {"meta": self.meta, "epoch": epoch, "checkpoint": name,
-                                               "history": history, "epoch_seconds": epoch_seconds})
+                                               "history": history, "epoch_seconds": epoch_seconds,
+                                               "checkpoint_seconds": checkpoint_seconds})
         for old in self.state_dir.glob("ckpt-epoch*.keras"):
             if old.name != name:
                 old.unlink(missing_ok=True)
@@ -162,6 +163,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     if progress:
         model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
         history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
+        checkpoint_seconds = progress.get("checkpoint_seconds", [])
         set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
         if verbose:
             print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
@@ -169,6 +171,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         model = cifar_convnet(dropout=spec["dropout"], max_norm=spec["max_norm"],
                               optimizer=spec["optimizer"], seed=seed)
         history, epoch_seconds, start = {}, [], 0
+        checkpoint_seconds = []
 
     class Recorder(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -178,8 +181,10 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
             epoch_seconds.append(time.perf_counter() - self.t0)
             for k, v in (logs or {}).items():
                 history.setdefault(k, []).append(float(v))
-            if ckpt:
-                ckpt.save(self.model, epoch + 1, history, epoch_seconds)
+            if ckpt:  # the time of this save is recorded with the next one (and in the result)
+                t_save = time.perf_counter()
+                ckpt.save(self.model, epoch + 1, history, epoch_seconds, checkpoint_seconds)
+                checkpoint_seconds.append(time.perf_counter() - t_save)
             if verbose:
                 print(f"{name} epoch {epoch + 1}/{epochs}: " +
                       ", ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()) +
@@ -219,6 +224,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
             "dataset": cifar10_provenance(data_path),
             "wall_seconds_per_epoch": epoch_seconds,
             "wall_seconds_total": float(sum(epoch_seconds)),
+            "checkpoint_seconds_per_epoch": checkpoint_seconds,
             "resumed": progress is not None,
         },
     }

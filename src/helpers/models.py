@@ -53,24 +53,34 @@ def circles_mlp(hidden: int = 500, rate: float = 0.0, input_rate: float = 0.0,
     return model
 
 
+def _mlp_trunk(input_dim, hidden, rate, seed, input_name: str, dense_name: str, dropout_cls):
+    """Validated ``Input -> [Dense(units, relu) -> dropout_cls(rate)]`` per entry of
+    ``hidden`` (layers named ``{dense_name}_{i}`` and ``dropout_{i}``), seeded
+    first; returns ``(inputs, last_tensor)``."""
+    import keras
+
+    input_dim = check_positive_int(input_dim, "input_dim")
+    rate = check_rate(rate, "rate")
+    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    inputs = keras.Input(shape=(input_dim,), name=input_name)
+    h = inputs
+    for i, units in enumerate(hidden, start=1):
+        h = keras.layers.Dense(units, activation="relu", name=f"{dense_name}_{i}")(h)
+        if rate:
+            h = dropout_cls(rate, name=f"dropout_{i}")(h)
+    return inputs, h
+
+
 def mlp_classifier(input_dim: int = 784, hidden=(128, 64), rate: float = 0.5,
                    n_classes: int = 10, seed=None, learning_rate=None):
     """The tutorial classic: input -> Dense(128) -> Dropout -> Dense(64) -> Dropout
     -> Dense(n_classes, softmax); Adam and sparse categorical cross-entropy."""
     import keras
 
-    input_dim = check_positive_int(input_dim, "input_dim")
     n_classes = check_positive_int(n_classes, "n_classes")
-    rate = check_rate(rate, "rate")
-    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
-    inputs = keras.Input(shape=(input_dim,), name="pixels")
-    h = inputs
-    for i, units in enumerate(hidden, start=1):
-        h = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
-        if rate:
-            h = keras.layers.Dropout(rate, name=f"dropout_{i}")(h)
+    inputs, h = _mlp_trunk(input_dim, hidden, rate, seed, "pixels", "dense", keras.layers.Dropout)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="class")(h)
     model = keras.Model(inputs, outputs, name="mlp_classifier")
     model.compile(optimizer=_optimizer("adam", learning_rate), loss="sparse_categorical_crossentropy",
@@ -92,19 +102,9 @@ def mlp_regressor(input_dim: int = 1, hidden=(128, 128), rate: float = 0.1, outp
 
     from .uncertainty import MCDropout
 
-    input_dim = check_positive_int(input_dim, "input_dim")
     output_dim = check_positive_int(output_dim, "output_dim")
-    rate = check_rate(rate, "rate")
-    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
     drop = MCDropout if mc_dropout else keras.layers.Dropout
-    inputs = keras.Input(shape=(input_dim,), name="x")
-    h = inputs
-    for i, units in enumerate(hidden, start=1):
-        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(h)
-        if rate:
-            h = drop(rate, name=f"dropout_{i}")(h)
+    inputs, h = _mlp_trunk(input_dim, hidden, rate, seed, "x", "hidden", drop)
     outputs = keras.layers.Dense(output_dim, name="y")(h)
     model = keras.Model(inputs, outputs, name="mlp_regressor")
     model.compile(optimizer=_optimizer("adam", learning_rate), loss="mean_squared_error")

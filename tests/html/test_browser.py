@@ -20,32 +20,15 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-import yaml
+
+from helpers.book import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 
 
-def _toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", []))
-    return pages
-
-
-PAGES = _toc_pages()
+PAGES = toc_files(ROOT)
 
 
 def _find_browser():
