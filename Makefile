@@ -30,9 +30,12 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
+# Two pytest workers (one notebook or test file each at a time, cells in order):
+# the small TensorFlow models here leave a core idle, so this nearly halves the run.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python scripts/chapter_map.py --check
-	$(BIN)/python -m pytest tests notebooks --ignore=tests/html --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(BIN)/python -m pytest tests notebooks --ignore=tests/html -n $(PYTEST_WORKERS) --dist loadfile --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)
