@@ -26,7 +26,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# Notebooks run BOOK_JOBS at a time into Jupyter Book's execution cache
+# (scripts/execute_notebooks.py); the build then renders from that cache.
+BOOK_JOBS ?= 2
 book: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py --jobs $(BOOK_JOBS)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
@@ -70,7 +74,7 @@ lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab]"
 	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-benchmark: $(STAMP)
+benchmark: $(STAMP)  # fast_fit vs fit; also: benchmarks/bench_book_execution.py, bench_cifar_runner.py
 	$(BIN)/python benchmarks/bench_fast_fit.py
 
 # Regenerate the pinned constraints from the current environment.

@@ -44,3 +44,20 @@ def toc_files(root) -> list[str]:
     walk(toc.get("parts", []))
     walk(toc.get("chapters", []))
     return files
+
+
+def notebook_seconds(path) -> float | None:
+    """Sum of a notebook's cell execution times (from its metadata), or None if unrecorded."""
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    total, seen = 0.0, False
+    for cell in json.loads(Path(path).read_text())["cells"]:
+        ex = cell.get("metadata", {}).get("execution", {})
+        start, end = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+        if start and end:
+            total += (dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
+                      - dt.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            seen = True
+    return total if seen else None
