@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from helpers.models import bn_convnet, circles_mlp, mlp_regressor
-from helpers.uncertainty import MCDropout, mc_predict, running_mean_error
+from helpers.uncertainty import MCDropout, mc_predict, running_mean, running_mean_error
 
 
 def test_mc_predict_shape_and_randomness():
@@ -61,6 +61,16 @@ def test_running_mean_error():
     np.testing.assert_allclose(running_mean_error(samples, np.array([2.0])), [1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="line up"):
         running_mean_error(samples, np.array([1.0, 2.0]))
+
+
+def test_running_mean_and_transformed_error():
+    samples = np.array([[0.0, 4.0], [2.0, 0.0], [4.0, 2.0]])
+    np.testing.assert_allclose(running_mean(samples), [[0, 4], [1, 2], [2, 2]])
+    # squash the running mean (of logits, say) before comparing: |2 * mean - target|
+    err = running_mean_error(samples, np.array([2.0, 4.0]), transform=lambda m: 2 * m)
+    np.testing.assert_allclose(err, [(2 + 4) / 2, (0 + 0) / 2, (2 + 0) / 2])
+    with pytest.raises(ValueError, match="non-empty"):
+        running_mean(np.zeros((0, 2)))
 
 
 def test_to_mc_dropout_keeps_weights_and_batchnorm_statistics():

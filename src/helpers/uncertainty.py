@@ -79,14 +79,28 @@ def mc_predict(model, x, n_samples: int, chunk_rows: int = 16_384):
     return np.concatenate(out, axis=0)
 
 
-def running_mean_error(samples, target):
+def running_mean(samples):
+    """Running mean along axis 0: row ``N - 1`` is the mean of the first N samples."""
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim == 0 or len(samples) == 0:
+        raise ValueError(f"running_mean needs a non-empty stack of samples, got shape {samples.shape}")
+    return np.cumsum(samples, axis=0) / np.arange(1, len(samples) + 1).reshape((-1,) + (1,) * (samples.ndim - 1))
+
+
+def running_mean_error(samples, target, transform=None):
     """Mean absolute error between the running mean of the first N samples and
-    ``target``, for N = 1..len(samples) (samples along axis 0)."""
+    ``target``, for N = 1..len(samples) (samples along axis 0).
+
+    ``transform`` (optional) is applied to each running mean before the
+    comparison, e.g. a sigmoid to compare an average of logits with probabilities.
+    """
     samples = np.asarray(samples, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     if samples.shape[1:] != target.shape:
         raise ValueError(f"samples {samples.shape} and target {target.shape} do not line up")
-    running = np.cumsum(samples, axis=0) / np.arange(1, len(samples) + 1).reshape((-1,) + (1,) * target.ndim)
+    running = running_mean(samples)
+    if transform is not None:
+        running = np.asarray(transform(running), dtype=np.float64)
     return np.abs(running - target).reshape(len(samples), -1).mean(axis=1)
 
 
