@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from helpers import experiments
@@ -82,3 +83,34 @@ def test_cli_reports_errors_cleanly(tmp_path, capsys):
 def test_full_protocol_name():
     assert experiments.result_name("a", 1, 55, 50000) == "a-seed1"
     assert experiments.result_name("a", 1, 10, 50000) == "a-seed1-reduced-e10-n50000"
+
+
+def _fake_result(config, acc, val_loss, train_acc=0.9, val_acc=0.7):
+    return {"config": config, "test_accuracy": acc,
+            "history": {"val_loss": val_loss, "accuracy": [0.5, train_acc], "val_accuracy": [0.4, val_acc]}}
+
+
+def test_summarize_and_compare():
+    from helpers.experiments import compare_configs, summarize_results
+
+    results = [_fake_result("a", 0.60, [1.0, 0.9, 1.2]), _fake_result("a", 0.62, [1.0, 1.1, 1.3]),
+               _fake_result("b", 0.70, [1.0, 0.9, 0.8]), _fake_result("b", 0.71, [1.0, 0.8, 0.85]),
+               _fake_result("c", 0.605, [1.0, 0.9, 0.8])]
+    s = summarize_results(results)
+    assert s["a"]["seeds"] == 2 and abs(s["a"]["test_mean"] - 0.61) < 1e-12
+    assert abs(s["a"]["test_sd"] - np.std([0.60, 0.62], ddof=1)) < 1e-12
+    assert s["a"]["best_val_loss_epoch"] == 1.5  # epochs 2 and 1
+    assert s["b"]["best_val_loss_epoch"] == 2.5  # epochs 3 and 2
+    assert abs(s["a"]["final_gap"] - 0.2) < 1e-12
+    assert s["a"]["val_loss_rise"] == pytest.approx(0.3)  # (1.2 - 0.9 + 1.3 - 1.0) / 2
+    assert s["b"]["val_loss_rise"] == pytest.approx(0.025)
+    assert np.isnan(s["c"]["test_sd"])
+    ab = compare_configs(s, "a", "b")
+    assert ab["verdict"] == "higher" and abs(ab["diff"] - 0.095) < 1e-12
+    assert compare_configs(s, "b", "a")["verdict"] == "lower"
+    assert compare_configs(s, "a", "c")["verdict"] == "needs two seeds per side"
+    # same means as a but a tiny difference: not resolved
+    s2 = summarize_results(results[:2] + [_fake_result("d", 0.611, [1.0]), _fake_result("d", 0.629, [1.0])])
+    assert compare_configs(s2, "a", "d")["verdict"] == "within seed noise"
+    with pytest.raises(ExperimentError, match="no recorded result"):
+        compare_configs(s, "a", "z")

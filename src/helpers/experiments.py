@@ -249,6 +249,49 @@ def load_results(results_dir=PROJECT_ROOT / "results" / "cifar10", full_only: bo
     return out
 
 
+def summarize_results(results) -> dict:
+    """Per configuration, from result dicts (``load_results().values()``): number of seeds,
+    test accuracy mean and sample standard deviation (NaN for one seed), the epoch where
+    validation loss was lowest (mean over seeds, 1-based: where overfitting sets in), how
+    far it has risen from that minimum by the last epoch, and the final gap between training and validation accuracy."""
+    by_config: dict = {}
+    for r in results:
+        by_config.setdefault(r["config"], []).append(r)
+    out = {}
+    for config, rs in sorted(by_config.items()):
+        accs = np.array([r["test_accuracy"] for r in rs], dtype=float)
+        out[config] = {
+            "seeds": len(rs),
+            "test_mean": float(accs.mean()),
+            "test_sd": float(accs.std(ddof=1)) if len(rs) > 1 else float("nan"),
+            "best_val_loss_epoch": float(np.mean([np.argmin(r["history"]["val_loss"]) + 1 for r in rs])),
+            "epochs": int(np.mean([len(r["history"]["val_loss"]) for r in rs])),
+            "val_loss_rise": float(np.mean([r["history"]["val_loss"][-1] - min(r["history"]["val_loss"])
+                                            for r in rs])),
+            "final_gap": float(np.mean([r["history"]["accuracy"][-1] - r["history"]["val_accuracy"][-1]
+                                        for r in rs])),
+        }
+    return out
+
+
+def compare_configs(summary: dict, left: str, right: str, z: float = 2.0) -> dict:
+    """Difference of mean test accuracy ``right - left`` and whether it is resolved: both sides
+    need at least two seeds, and the difference must exceed ``z`` standard errors
+    (Welch: sqrt(sd_l**2/n_l + sd_r**2/n_r)). ``verdict`` is one of "higher", "lower",
+    "within seed noise" or "needs two seeds per side"."""
+    for c in (left, right):
+        if c not in summary:
+            raise ExperimentError(f"configuration {c!r} has no recorded result; have {sorted(summary)}")
+    a, b = summary[left], summary[right]
+    diff = b["test_mean"] - a["test_mean"]
+    if min(a["seeds"], b["seeds"]) < 2:
+        se, verdict = float("nan"), "needs two seeds per side"
+    else:
+        se = float(np.sqrt(a["test_sd"] ** 2 / a["seeds"] + b["test_sd"] ** 2 / b["seeds"]))
+        verdict = ("higher" if diff > 0 else "lower") if abs(diff) > z * se else "within seed noise"
+    return {"left": left, "right": right, "diff": float(diff), "se": se, "verdict": verdict}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m helpers.experiments", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
