@@ -28,8 +28,11 @@ def curve_band(runs, key):
 
 
 def plot_history(histories, labels=None, metrics=("accuracy", "loss"), axes=None,
-                 title=None, validation_label="test", band=True):
+                 title=None, validation_label="test", band=True, legend="axes"):
     """Train (dashed) and validation (solid) curves per metric, one panel each.
+
+    ``legend="axes"`` puts a legend in every panel; ``legend="below"`` draws one
+    shared legend under the figure, so that long labels never cover the curves.
 
     ``histories`` is one history or a list of *configurations*, each of which is
     one history or a list of histories (repeated seeds: drawn as mean with a
@@ -43,6 +46,8 @@ def plot_history(histories, labels=None, metrics=("accuracy", "loss"), axes=None
     labels = list(labels) if labels is not None else [f"run {i + 1}" for i in range(len(configs))]
     if len(labels) != len(configs):
         raise ValueError(f"{len(labels)} labels for {len(configs)} histories")
+    if legend not in ("axes", "below"):
+        raise ValueError(f"legend must be 'axes' or 'below', not {legend!r}")
     if axes is None:
         fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.8), squeeze=False)
         axes = axes[0]
@@ -64,10 +69,15 @@ def plot_history(histories, labels=None, metrics=("accuracy", "loss"), axes=None
         ax.set_ylabel(metric)
         ax.set_title(metric.replace("_", " "))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if legend == "axes":
+            ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    if legend == "below":
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8,
+                   frameon=False)
     return fig
 
 
