@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.book import notebook_seconds
+from booktools import notebook_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 INTRO = ROOT / "book" / "intro.md"

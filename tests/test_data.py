@@ -90,7 +90,7 @@ def test_offline_without_pack_says_both_fixes(monkeypatch, tmp_path):
     import keras
 
     monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
-    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path)
+    monkeypatch.setattr(data, "data_dir", lambda: tmp_path)
 
     def no_network():
         raise OSError("URL fetch failure: no network")
@@ -108,7 +108,7 @@ def test_download_path_is_used_without_pack(monkeypatch, tmp_path):
     import keras
 
     monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
-    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path)
+    monkeypatch.setattr(data, "data_dir", lambda: tmp_path)
     sentinel = ((np.zeros((1, 32, 32, 3), np.uint8), np.zeros((1, 1), np.uint8)),) * 2
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: sentinel)
     assert data.load_cifar10() is sentinel

@@ -85,16 +85,16 @@ def test_full_protocol_name():
     assert experiments.result_name("a", 1, 10, 50000) == "a-seed1-reduced-e10-n50000"
 
 
-def _fake_result(config, acc, val_loss, train_acc=0.9, val_acc=0.7):
-    return {"config": config, "test_accuracy": acc,
+def _fake_result(config, acc, val_loss, train_acc=0.9, val_acc=0.7, seed=0):
+    return {"config": config, "test_accuracy": acc, "seed": seed,
             "history": {"val_loss": val_loss, "accuracy": [0.5, train_acc], "val_accuracy": [0.4, val_acc]}}
 
 
 def test_summarize_and_compare():
     from helpers.experiments import compare_configs, summarize_results
 
-    results = [_fake_result("a", 0.60, [1.0, 0.9, 1.2]), _fake_result("a", 0.62, [1.0, 1.1, 1.3]),
-               _fake_result("b", 0.70, [1.0, 0.9, 0.8]), _fake_result("b", 0.71, [1.0, 0.8, 0.85]),
+    results = [_fake_result("a", 0.60, [1.0, 0.9, 1.2]), _fake_result("a", 0.62, [1.0, 1.1, 1.3], seed=1),
+               _fake_result("b", 0.70, [1.0, 0.9, 0.8]), _fake_result("b", 0.71, [1.0, 0.8, 0.85], seed=1),
                _fake_result("c", 0.605, [1.0, 0.9, 0.8])]
     s = summarize_results(results)
     assert s["a"]["seeds"] == 2 and abs(s["a"]["test_mean"] - 0.61) < 1e-12
@@ -110,7 +110,8 @@ def test_summarize_and_compare():
     assert compare_configs(s, "b", "a")["verdict"] == "lower"
     assert compare_configs(s, "a", "c")["verdict"] == "needs two seeds per side"
     # same means as a but a tiny difference: not resolved
-    s2 = summarize_results(results[:2] + [_fake_result("d", 0.611, [1.0]), _fake_result("d", 0.629, [1.0])])
+    s2 = summarize_results(results[:2] + [_fake_result("d", 0.611, [1.0]),
+                                          _fake_result("d", 0.629, [1.0], seed=1)])
     assert compare_configs(s2, "a", "d")["verdict"] == "within seed noise"
     with pytest.raises(ExperimentError, match="no recorded result"):
         compare_configs(s, "a", "z")

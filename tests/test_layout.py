@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.book import toc_files
+from booktools import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

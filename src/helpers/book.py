@@ -1,4 +1,9 @@
-"""Small helpers for the book's pages."""
+"""``glue`` for the book's prose, usable where myst-nb is not installed.
+
+Jupyter Book renders ``{glue:}`name``` from values a cell glued with myst-nb.
+In Colab, Binder or a bare JupyterLab, myst-nb may be absent: then ``glue``
+does nothing except return the value, so the notebook still runs.
+"""
 
 from __future__ import annotations
 
@@ -14,50 +19,47 @@ class _Text:
 
 
 def glue(name: str, value, display: bool = False):
-    """``myst_nb.glue`` that renders strings bare (``0.757``, not ``'0.757'``) in the prose."""
-    from myst_nb import glue as _glue
+    """``myst_nb.glue`` that renders strings bare (``0.757``, not ``'0.757'``).
 
-    if isinstance(value, str):
-        value = _Text(value)
-    return _glue(name, value, display=display)
-
-
-def toc_files(root) -> list[str]:
-    """Every ``file`` entry of the book's ``_toc.yml`` (the root first), in order."""
-    from pathlib import Path
-
-    import yaml
-
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", []))
-    walk(toc.get("chapters", []))
-    return files
+    Returns ``value``; without myst-nb it only returns ``value``.
+    """
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return value
+    _glue(name, _Text(value) if isinstance(value, str) else value, display=display)
+    return value
 
 
-def notebook_seconds(path) -> float | None:
-    """Sum of a notebook's cell execution times (from its metadata), or None if unrecorded."""
-    import datetime as dt
-    import json
-    from pathlib import Path
+def table(df, digits: int = 3, percent=(), caption: str | None = None):
+    """A results table for the page: HTML without the 0..n index, floats rounded to
+    ``digits`` (no "-0.000"), integers as integers, columns in ``percent`` as %.
 
-    total, seen = 0.0, False
-    for cell in json.loads(Path(path).read_text())["cells"]:
-        ex = cell.get("metadata", {}).get("execution", {})
-        start, end = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
-        if start and end:
-            total += (dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
-                      - dt.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-            seen = True
-    return total if seen else None
+    Returns a pandas ``Styler``; make it the cell's last expression to show it.
+    """
+    import numbers
+
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"table() takes a pandas DataFrame, got {type(df).__name__}")
+
+    def fmt_float(x):
+        if isinstance(x, numbers.Integral):
+            return f"{x:d}"
+        if not isinstance(x, numbers.Real):
+            return str(x)
+        if x != x:  # NaN
+            return "–"
+        text = f"{x:.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+    def fmt_pct(x):
+        return "–" if x != x else f"{100 * x:.1f} %"
+
+    formats = {c: (fmt_pct if c in percent else fmt_float) for c in df.columns
+               if pd.api.types.is_numeric_dtype(df[c])}
+    styler = df.style.hide(axis="index").format(formats)
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validate import check_nonnegative_int, check_positive_float, check_positive_int
+from .paths import data_dir
 
 CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
@@ -28,8 +29,6 @@ KNOWN_CIFAR10_SHA256 = {
 }
 _PACK_KEYS = ("train_jpeg", "train_offsets", "y_train", "test_jpeg", "test_offsets", "y_test")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
 
 class DatasetError(RuntimeError):
@@ -107,7 +106,7 @@ def find_cifar10_pack(path=None):
                 "cifar10-jpeg.npz, or unset it to download CIFAR-10 with Keras."
             )
         return p
-    p = DEFAULT_DATA_DIR / "cifar10-jpeg.npz"
+    p = data_dir() / "cifar10-jpeg.npz"
     return p if p.is_file() else None
 
 
@@ -208,7 +207,7 @@ def load_cifar10(path=None, *, download: bool = True, verify: bool = True):
         return read_cifar10_pack(pack, verify=verify)
     hint = (
         f"either set {CIFAR10_ENV}=/path/to/cifar10-jpeg.npz (or copy that file to "
-        f"{DEFAULT_DATA_DIR / 'cifar10-jpeg.npz'}), or connect to the internet so Keras "
+        f"{data_dir() / 'cifar10-jpeg.npz'}), or connect to the internet so Keras "
         "can download CIFAR-10 (about 170 MB)."
     )
     if not download:

@@ -29,8 +29,9 @@ import numpy as np
 
 from ._io import atomic_write_json
 from ._validate import check_nonnegative_int, check_positive_int
-from .data import PROJECT_ROOT, DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
+from .data import DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
 from .models import CIFAR_CONFIGS, cifar_convnet
+from .paths import project_root, results_dir
 
 FULL_PROTOCOL = {"epochs": 55, "batch_size": 250, "validation_split": 0.2, "train_samples": 50000}
 
@@ -46,10 +47,11 @@ def result_name(config: str, seed: int, epochs: int, train_samples: int) -> str:
 
 
 def _git_commit() -> str | None:
+    root = project_root() or Path.cwd()
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return out + ("+dirty" if dirty else "")
     except Exception:
@@ -239,10 +241,11 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     return result
 
 
-def load_results(results_dir=PROJECT_ROOT / "results" / "cifar10", full_only: bool = True):
-    """Recorded result files, keyed by name."""
+def load_results(folder=None, full_only: bool = True):
+    """Recorded result files, keyed by name, from ``folder`` (default: the clone's
+    ``results/cifar10``, see :mod:`helpers.paths`)."""
     out = {}
-    for p in sorted(Path(results_dir).glob("*.json")):
+    for p in sorted(results_dir("cifar10", folder).glob("*.json")):
         r = json.loads(p.read_text())
         if r.get("finished") and (r.get("full_protocol") or not full_only):
             out[r["name"]] = r
@@ -250,20 +253,27 @@ def load_results(results_dir=PROJECT_ROOT / "results" / "cifar10", full_only: bo
 
 
 def summarize_results(results) -> dict:
-    """Per configuration, from result dicts (``load_results().values()``): number of seeds,
-    test accuracy mean and sample standard deviation (NaN for one seed), the epoch where
-    validation loss was lowest (mean over seeds, 1-based: where overfitting sets in), how
-    far it has risen from that minimum by the last epoch, and the final gap between training and validation accuracy."""
+    """Per configuration, from result dicts (``load_results().values()``): the seeds and
+    their test accuracies, mean and sample standard deviation (:mod:`helpers.stats`;
+    NaN for one seed), the epoch where validation loss was lowest (mean over seeds,
+    1-based: where overfitting sets in), how far it has risen from that minimum by the
+    last epoch, and the final gap between training and validation accuracy."""
+    from .stats import mean_sd
+
     by_config: dict = {}
     for r in results:
         by_config.setdefault(r["config"], []).append(r)
     out = {}
     for config, rs in sorted(by_config.items()):
-        accs = np.array([r["test_accuracy"] for r in rs], dtype=float)
+        rs = sorted(rs, key=lambda r: r["seed"])
+        accs = [r["test_accuracy"] for r in rs]
+        mean, sd = mean_sd(accs)
         out[config] = {
             "seeds": len(rs),
-            "test_mean": float(accs.mean()),
-            "test_sd": float(accs.std(ddof=1)) if len(rs) > 1 else float("nan"),
+            "seed_list": [r["seed"] for r in rs],
+            "test_accuracies": accs,
+            "test_mean": mean,
+            "test_sd": sd,
             "best_val_loss_epoch": float(np.mean([np.argmin(r["history"]["val_loss"]) + 1 for r in rs])),
             "epochs": int(np.mean([len(r["history"]["val_loss"]) for r in rs])),
             "val_loss_rise": float(np.mean([r["history"]["val_loss"][-1] - min(r["history"]["val_loss"])
@@ -274,22 +284,18 @@ def summarize_results(results) -> dict:
     return out
 
 
-def compare_configs(summary: dict, left: str, right: str, z: float = 2.0) -> dict:
-    """Difference of mean test accuracy ``right - left`` and whether it is resolved: both sides
-    need at least two seeds, and the difference must exceed ``z`` standard errors
-    (Welch: sqrt(sd_l**2/n_l + sd_r**2/n_r)). ``verdict`` is one of "higher", "lower",
-    "within seed noise" or "needs two seeds per side"."""
+def compare_configs(summary: dict, left: str, right: str, level: float = 0.95) -> dict:
+    """Difference of mean test accuracy ``right - left`` with its t-interval and verdict
+    (:func:`helpers.stats.compare`; paired when both sides have the same seeds)."""
+    from .stats import compare
+
     for c in (left, right):
         if c not in summary:
             raise ExperimentError(f"configuration {c!r} has no recorded result; have {sorted(summary)}")
     a, b = summary[left], summary[right]
-    diff = b["test_mean"] - a["test_mean"]
-    if min(a["seeds"], b["seeds"]) < 2:
-        se, verdict = float("nan"), "needs two seeds per side"
-    else:
-        se = float(np.sqrt(a["test_sd"] ** 2 / a["seeds"] + b["test_sd"] ** 2 / b["seeds"]))
-        verdict = ("higher" if diff > 0 else "lower") if abs(diff) > z * se else "within seed noise"
-    return {"left": left, "right": right, "diff": float(diff), "se": se, "verdict": verdict}
+    paired = a["seed_list"] == b["seed_list"]
+    res = compare(a["test_accuracies"], b["test_accuracies"], paired=paired, level=level)
+    return {"left": left, "right": right, "paired": paired, **res}
 
 
 def main(argv=None) -> int:
@@ -305,8 +311,9 @@ def main(argv=None) -> int:
     c.add_argument("--train-samples", type=int, default=FULL_PROTOCOL["train_samples"],
                    help="use only the first N training images (reduced protocol)")
     c.add_argument("--data", default=None, help="CIFAR-10 pack (default: $DROPOUT_BOOK_CIFAR10, data/, download)")
-    c.add_argument("--results-dir", default=str(PROJECT_ROOT / "results" / "cifar10"))
-    c.add_argument("--state-dir", default=str(PROJECT_ROOT / "runs" / "cifar10"),
+    root = project_root() or Path.cwd()
+    c.add_argument("--results-dir", default=str(root / "results" / "cifar10"))
+    c.add_argument("--state-dir", default=str(root / "runs" / "cifar10"),
                    help="where per-epoch checkpoints live until the run finishes")
     c.add_argument("--overwrite", action="store_true", help="replace an existing result file")
     c.add_argument("--stop-after", type=int, default=None,

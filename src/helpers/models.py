@@ -226,3 +226,46 @@ def unit_norms(kernel, axis=0):
 
     k = np.asarray(kernel)
     return np.sqrt(np.sum(k**2, axis=tuple(np.atleast_1d(axis))))
+
+
+def describe(model) -> dict:
+    """What makes two models "the same architecture": per layer its type, size,
+    activation, dropout rate / noise shape, kernel constraint and initializer;
+    the parameter count; the optimizer's class and settings and the loss.
+
+    Names, seeds and weights are left out, so a chapter's visibly written model
+    and the builder that repeats it can be compared with ``==``.
+    """
+    def _cfg(obj):
+        if obj is None:
+            return None
+        cfg = obj.get_config() if hasattr(obj, "get_config") else {}
+        cfg = {k: v for k, v in cfg.items() if k not in ("seed", "name")}
+        return {"class": type(obj).__name__, **cfg}
+
+    keys = ("units", "filters", "kernel_size", "strides", "padding", "pool_size", "activation",
+            "use_bias", "rate", "noise_shape", "stddev", "momentum", "epsilon", "axis",
+            "dropout", "recurrent_dropout", "return_sequences", "target_shape")
+    layers = []
+    for layer in model.layers:
+        cfg = layer.get_config()
+        entry = {"class": type(layer).__name__}
+        entry.update({k: cfg[k] for k in keys if k in cfg})
+        if hasattr(layer, "kernel_constraint"):
+            entry["kernel_constraint"] = _cfg(layer.kernel_constraint)
+        if hasattr(layer, "kernel_initializer"):
+            entry["kernel_initializer"] = type(layer.kernel_initializer).__name__
+        if type(layer).__name__ == "InputLayer":
+            entry["shape"] = tuple(layer.batch_shape[1:]) if hasattr(layer, "batch_shape") else None
+        layers.append(entry)
+    out = {"layers": layers, "params": int(model.count_params())}
+    opt = getattr(model, "optimizer", None)
+    if opt is not None:
+        ocfg = opt.get_config()
+        lr = ocfg.get("learning_rate")
+        out["optimizer"] = {"class": type(opt).__name__,
+                            "learning_rate": lr if isinstance(lr, dict) else round(float(lr), 8),
+                            **{k: ocfg[k] for k in ("momentum", "nesterov") if k in ocfg}}
+        loss = getattr(model, "loss", None)
+        out["loss"] = loss if isinstance(loss, str) else type(loss).__name__
+    return out

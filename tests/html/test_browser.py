@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.book import toc_files
+from booktools import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
