@@ -33,6 +33,22 @@ def _title(path: Path) -> str:
     return path.stem
 
 
+def _teaches(path: Path) -> str:
+    """The first sentence of the chapter's opening paragraph (after its title)."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        if not text.lstrip().startswith("# "):
+            continue
+        paras = [p.strip() for p in text.split("\n\n")[1:] if p.strip()]
+        para = next((p for p in paras if not p.startswith(("(", "```", "*", "-", ":", "{"))), "")
+        para = " ".join(para.split())
+        end = para.find(". ")
+        return para if end < 0 else para[: end + 1]
+    return ""
+
+
 def _fmt(seconds: float | None) -> str:
     if seconds is None:
         return "not recorded"
@@ -41,7 +57,7 @@ def _fmt(seconds: float | None) -> str:
 
 def table() -> str:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    rows = ["| part | chapter | time to run (committed outputs) |", "| --- | --- | --- |"]
+    rows = ["| part | chapter | what it teaches | time to run |", "| --- | --- | --- | --- |"]
     total = 0.0
     for part in toc.get("parts", []):
         for entry in part.get("chapters", []):
@@ -50,10 +66,9 @@ def table() -> str:
             if nb.exists():
                 seconds = notebook_seconds(nb)
                 total += seconds or 0.0
-                rows.append(f"| {part['caption']} | {{doc}}`{_title(nb)} <../{name}>` | {_fmt(seconds)} |")
-            else:
-                rows.append(f"| {part['caption']} | {{doc}}`../{name}` | (text) |")
-    rows.append(f"| | **all notebooks** | **{_fmt(total)}** |")
+                rows.append(f"| {part['caption']} | {{doc}}`{_title(nb)} <../{name}>` | "
+                            f"{_teaches(nb).replace('|', '/')} | {_fmt(seconds)} |")
+    rows.append(f"| | **all notebooks** | | **{_fmt(total)}** |")
     return "\n".join(rows)
 
 

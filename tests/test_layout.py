@@ -46,3 +46,43 @@ def test_notebook_conventions(path):
             assert "━━━━" not in text and not re.search(r"Epoch \d+/\d+", text), "Keras progress bar in outputs"
             assert "Traceback" not in text
     assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code), "no nbval-checked cell"
+
+
+HIDDEN = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
+
+
+def _tags(cell):
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_reader_view(path):
+    """Teach in the open: structure, short visible cells, captioned figures, no harness words."""
+    cells = json.loads(path.read_text())["cells"]
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "What you will learn" in md, "the chapter opens with what you will learn"
+    assert re.search(r"^## Key points", md, re.M), "the chapter closes with '## Key points'"
+    assert not re.search(r"nbval|test suite|NBVAL", md, re.I), "test-harness words in the prose"
+    assert not re.search(r"^# \d", md, re.M), "chapter numbers come from the TOC, not the title"
+    for i, c in enumerate(cells):
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"])
+        assert not re.search(r"\bplt\.(subplots|figure)\(", src), \
+            f"cell {i}: figures come from helpers.plotting (one style), not plt.subplots"
+        assert not re.search(r"['\"]#[0-9a-fA-F]{6}['\"]", src), \
+            f"cell {i}: colours come from helpers.plotting.style, not literals"
+        assert "display=False" not in src, f"cell {i}: glue() does not display by default"
+        long_lines = [ln for ln in src.splitlines() if len(ln) > 79]
+        assert not long_lines, f"cell {i}: lines over 79 characters: {long_lines[:2]}"
+        if not _tags(c) & HIDDEN:
+            n = len(src.splitlines())
+            assert n <= 30, f"cell {i}: a visible cell of {n} lines (hide plumbing or move it)"
+        images = [o for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        if images:
+            assert len(images) == 1, f"cell {i}: one figure per cell"
+            meta = c.get("metadata", {}).get("mystnb", {})
+            fig = meta.get("figure", {})
+            assert fig.get("caption") and fig.get("name", "").startswith("fig-"), \
+                f"cell {i}: a figure needs a numbered caption (mystnb.figure caption + name)"
+            assert meta.get("image", {}).get("alt"), f"cell {i}: a figure needs alt text"

@@ -41,3 +41,50 @@ def test_legend_in_each_panel_by_default():
 def test_bad_arguments(kw):
     with pytest.raises(ValueError):
         plot_history(H1, **kw)
+
+
+def _png_width(fig):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")  # as the notebook's inline backend does
+    return Image.open(io.BytesIO(buf.getvalue())).size[0]
+
+
+@pytest.mark.parametrize("make", ["history", "boundary", "scatter", "subplots"])
+def test_book_figures_fit_the_column_with_legible_text(make):
+    from helpers import plotting
+    from helpers.plotting import style
+
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, -0.5]], "float32")
+    y = np.array([0, 1, 0])
+    if make == "history":
+        fig = plot_history([H1, [H1, H2]], labels=["one", "two"])
+    elif make == "boundary":
+        cs = plotting.plot_decision_boundary(lambda a: np.full(len(a), 0.3), x, y, colorbar=True,
+                                             lim=(-2, 2))
+        fig = cs.axes.figure
+        assert fig.axes[0].get_xlim() == (-2.0, 2.0)
+    elif make == "scatter":
+        fig = plotting.scatter_classes(x, y).figure
+    else:
+        fig, _ = plotting.subplots(2, 2)
+    w, _ = fig.get_size_inches()
+    assert w == pytest.approx(style.WIDTH) and fig.dpi == style.DPI
+    width = _png_width(fig)
+    assert width <= 720, "wider than the content column: the browser would shrink its text"
+    if make in ("history", "subplots"):  # square-aspect maps are narrower, never scaled up
+        assert width >= 560, "a full-width figure should use the column"
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_text():
+            assert text.get_fontsize() >= style.MIN_FONT_PT, (text.get_text(), text.get_fontsize())
+    plt.close(fig)
+
+
+def test_subplots_refuses_figsize():
+    from helpers.plotting import subplots
+
+    with pytest.raises(TypeError, match="height"):
+        subplots(figsize=(10, 3))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import keras
+import numpy as np
+
 from ._validate import (
     check_choice,
     check_nonnegative_int,
@@ -20,9 +23,13 @@ NESTEROV_LR, NESTEROV_MOMENTUM = 0.01, 0.9
 CIFAR_DECAY_STEPS = 55 * 160
 
 
-def _optimizer(name: str, learning_rate=None, momentum: float = 0.0, decay_steps=None):
-    import keras
+def _seed(seed) -> None:
+    """Seed Keras (weights, dropout masks) when a seed is given."""
+    if seed is not None:
+        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
 
+
+def _optimizer(name: str, learning_rate=None, momentum: float = 0.0, decay_steps=None):
     check_choice(name, OPTIMIZERS, "optimizer")
     if name == "adam":
         return keras.optimizers.Adam(**({"learning_rate": learning_rate} if learning_rate else {}))
@@ -43,14 +50,11 @@ def circles_mlp(hidden: int = 500, rate: float = 0.0, input_rate: float = 0.0,
     ``seed`` seeds Keras first, so the same seed gives the same initial weights
     and the same dropout masks.
     """
-    import keras
-
     hidden = check_positive_int(hidden, "hidden")
     rate = check_rate(rate, "rate")
     input_rate = check_rate(input_rate, "input_rate")
     max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    _seed(seed)
     constraint = keras.constraints.MaxNorm(max_norm) if max_norm else None
     inputs = keras.Input(shape=(2,), name="xy")
     h = keras.layers.Dropout(input_rate, name="input_dropout")(inputs) if input_rate else inputs
@@ -68,13 +72,10 @@ def _mlp_trunk(input_dim, hidden, rate, seed, input_name: str, dense_name: str, 
     """Validated ``Input -> [Dense(units, relu) -> dropout_cls(rate)]`` per entry of
     ``hidden`` (layers named ``{dense_name}_{i}`` and ``dropout_{i}``), seeded
     first; returns ``(inputs, last_tensor)``."""
-    import keras
-
     input_dim = check_positive_int(input_dim, "input_dim")
     rate = check_rate(rate, "rate")
     hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    _seed(seed)
     inputs = keras.Input(shape=(input_dim,), name=input_name)
     h = inputs
     for i, units in enumerate(hidden, start=1):
@@ -88,8 +89,6 @@ def mlp_classifier(input_dim: int = 784, hidden=(128, 64), rate: float = 0.5,
                    n_classes: int = 10, seed=None, learning_rate=None):
     """The tutorial classic: input -> Dense(128) -> Dropout -> Dense(64) -> Dropout
     -> Dense(n_classes, softmax); Adam and sparse categorical cross-entropy."""
-    import keras
-
     n_classes = check_positive_int(n_classes, "n_classes")
     inputs, h = _mlp_trunk(input_dim, hidden, rate, seed, "pixels", "dense", keras.layers.Dropout)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name="class")(h)
@@ -109,8 +108,6 @@ def mlp_regressor(input_dim: int = 1, hidden=(128, 128), rate: float = 0.1, outp
     ``mc_dropout`` uses :class:`helpers.uncertainty.MCDropout` (stochastic at
     inference too) instead of ``Dropout``.
     """
-    import keras
-
     from .uncertainty import MCDropout
 
     output_dim = check_positive_int(output_dim, "output_dim")
@@ -138,15 +135,12 @@ def bn_convnet(position: str = "after_bn", rate: float = 0.5, filters: int = 32,
     needs many hundreds of steps to forget its initial values; full-batch
     training with few steps wants a smaller one).
     """
-    import keras
-
     check_choice(position, DROPOUT_POSITIONS, "position")
     rate = check_rate(rate, "rate")
     filters = check_positive_int(filters, "filters")
     if not 0.0 <= float(bn_momentum) < 1.0:
         raise ValueError(f"bn_momentum must be in [0, 1), got {bn_momentum!r}")
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    _seed(seed)
     layers = keras.layers
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     h = layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv")(inputs)
@@ -192,13 +186,10 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
     learning rate of 0.01 and no momentum; ``"sgd_nesterov"`` starts at 0.01 and
     decays it to zero over the full protocol's steps (cosine) with Nesterov momentum 0.9.
     """
-    import keras
-
     rate = check_rate(rate, "rate")
     check_choice(optimizer, OPTIMIZERS, "optimizer")
     max_norm_value = check_positive_float(max_norm_value, "max_norm_value")
-    if seed is not None:
-        keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    _seed(seed)
     conv_c = keras.constraints.MaxNorm(max_norm_value, axis=[0, 1, 2]) if max_norm else None
     dense_c = keras.constraints.MaxNorm(max_norm_value, axis=0) if max_norm else None
     layers = keras.layers
@@ -222,8 +213,6 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
 
 def unit_norms(kernel, axis=0):
     """Norm of each unit's incoming weight vector, reducing over ``axis`` as MaxNorm does."""
-    import numpy as np
-
     k = np.asarray(kernel)
     return np.sqrt(np.sum(k**2, axis=tuple(np.atleast_1d(axis))))
 

@@ -65,7 +65,7 @@ def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = binary
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1200,900", "--disable-background-networking", "--no-first-run"):
+                "--window-size=1280,900", "--disable-background-networking", "--no-first-run"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(driver), options=opts)
@@ -111,6 +111,52 @@ def test_page_loads_cleanly(site, browser, page):
         assert typeset == n_math, f"{page}: MathJax typeset {typeset} of {n_math} formulas"
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / f"{page.replace('/', '__')}.png"))
+
+
+FIGURE_SCALES = """
+return Array.from(document.querySelectorAll('main img'))
+  .filter(i => i.naturalWidth > 0 && i.offsetParent !== null)
+  .map(i => [i.getAttribute('src'), i.clientWidth / i.naturalWidth]);
+"""
+SCROLLING_CODE = """
+return Array.from(document.querySelectorAll('main .cell_input pre, main div.highlight pre'))
+  .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+  .map(p => p.textContent.split('\\n').find(l => l.length > 79) || p.textContent.slice(0, 80));
+"""
+OVERFLOW = """
+const w = window.innerWidth;
+const scrolls = el => { for (let e = el.parentElement; e; e = e.parentElement) {
+  const o = getComputedStyle(e).overflowX; if (o === 'auto' || o === 'scroll') return true; }
+  return false; };
+return Array.from(document.querySelectorAll('main img, main table, main figure'))
+  .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > w + 1 && !scrolls(e))
+  .map(e => e.tagName + ' ' + (e.getAttribute('src') || e.className));
+"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_desktop_figures_unscaled_and_code_fits(site, browser, page):
+    """At 1280 px: no figure shown below 0.9 of its pixel width, no code cell scrolls sideways."""
+    browser.set_window_size(1280, 900)
+    _open(browser, f"{site}/{page}.html")
+    small = [(src, round(r, 2)) for src, r in browser.execute_script(FIGURE_SCALES) if r < 0.9]
+    assert not small, f"{page}: figures shrunk below 0.9 of their width: {small}"
+    scrolling = browser.execute_script(SCROLLING_CODE)
+    assert not scrolling, f"{page}: code cells that scroll sideways, e.g. {scrolling[:3]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_phone_view_has_no_overflow(site, browser, page):
+    """At 390 px (a phone): no figure or table sticks out of the page (scroll boxes are fine)."""
+    browser.set_window_size(390, 844)
+    try:
+        _open(browser, f"{site}/{page}.html")
+        out = browser.execute_script(OVERFLOW)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SHOTS / f"phone__{page.replace('/', '__')}.png"))
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not out, f"{page}: wider than a phone screen: {out}"
 
 
 def test_some_page_has_math_and_figures():
