@@ -19,6 +19,9 @@ help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
+		"Python 3.11 is needed (the pinned constraints.txt is tested on 3.11 only); got %d.%d. " \
+		"Run: make PYTHON=python3.11 ..." % v)'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
@@ -45,7 +48,9 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check --select E501 --line-length 79 notebooks
 	$(BIN)/nbqa ruff notebooks --ignore=E402,B018,I001
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # Re-execute the committed notebooks in place at their default parameters
 # (NB=notebooks/04_circles.ipynb for one), then refresh the chapter map's run times.
