@@ -12,6 +12,8 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Progress bars are for people at a notebook; outputs made or checked here stay clean.
+export DROPOUT_BOOK_QUIET := 1
 
 .PHONY: help venv book test test-fast lint notebooks lab benchmark lock check-html clean
 
