@@ -1,22 +1,30 @@
 """Every committed result under results/cifar10/ is a finished, full-protocol run with provenance.
 
 These files feed the CIFAR-10 chapter's numbers; a hand-edited, truncated or
-reduced-protocol file must fail here rather than reach the book.
+reduced-protocol file must fail here rather than reach the book. The tampering
+tests below edit a copy of a real file in the ways a careless (or hopeful) edit
+would, and each must be caught.
+
+After recording new runs, refresh the summary snapshot with
+``UPDATE_SNAPSHOTS=1 pytest tests/test_recorded_results.py`` and commit it.
 """
 
+import copy
 import json
-import math
+import os
 from pathlib import Path
 
 import pytest
 
-from helpers.data import KNOWN_CIFAR10_SHA256
-from helpers.experiments import FULL_PROTOCOL, load_results
+from helpers.experiments import load_results, summarize_results, validate_result
 from helpers.models import CIFAR_CONFIGS
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "cifar10"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results" / "cifar10"
 FILES = sorted(RESULTS.glob("*.json"))
-HISTORY_KEYS = ("accuracy", "loss", "val_accuracy", "val_loss")
+SNAPSHOT = ROOT / "tests" / "snapshots" / "cifar10_summary.json"
+SEEDS = (0, 1, 2)
+COMPLETE = ("a", "b", "c", "d")  # recorded in full; (e) is being recorded
 
 
 def test_results_folder_has_files():
@@ -24,35 +32,75 @@ def test_results_folder_has_files():
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_recorded_result_is_complete_and_honest(path):
-    r = json.loads(path.read_text())
-    assert r["name"] == path.stem
-    assert r["finished"] is True
-    assert r["config"] in CIFAR_CONFIGS
-    assert path.stem == f"{r['config']}-seed{r['seed']}", "only full-protocol runs are committed"
-    assert r["full_protocol"] is True
-    protocol = r["protocol"]
-    for key in ("epochs", "batch_size", "train_samples", "validation_split"):
-        assert protocol[key] == FULL_PROTOCOL[key], key
-    model = CIFAR_CONFIGS[r["config"]]
-    for key in ("dropout", "max_norm", "optimizer"):
-        assert protocol[key] == model[key], key
-    epochs = FULL_PROTOCOL["epochs"]
-    for key in HISTORY_KEYS:
-        values = r["history"][key]
-        assert len(values) == epochs, f"{key}: {len(values)} epochs, not {epochs}"
-        assert all(math.isfinite(v) for v in values), key
-    assert 0.0 < r["test_accuracy"] < 1.0 and math.isfinite(r["test_loss"])
+def test_recorded_result_is_valid(path):
+    assert validate_result(json.loads(path.read_text()), path.stem) == []
 
-    prov = r["provenance"]
-    assert f"--config {r['config']}" in prov["command"] and f"--seed {r['seed']}" in prov["command"]
-    assert len(prov["git_commit"]) == 40
-    assert prov["date_utc"] and prov["device"]["device"]
-    assert {"tensorflow", "keras", "numpy", "python"} <= set(prov["versions"])
-    assert prov["dataset"]["sha256"] in KNOWN_CIFAR10_SHA256
-    assert len(prov["wall_seconds_per_epoch"]) == epochs
-    assert prov["wall_seconds_total"] >= sum(prov["wall_seconds_per_epoch"]) * 0.99
+
+@pytest.mark.parametrize("config", COMPLETE)
+def test_planned_runs_are_all_present(config):
+    missing = [f"{config}-seed{s}" for s in SEEDS if not (RESULTS / f"{config}-seed{s}.json").exists()]
+    assert not missing, f"planned runs missing: {missing} (scripts/run_cifar10_all.sh 3)"
+
+
+def test_every_configuration_is_planned_or_pending():
+    pending = [f"{c}-seed{s}" for c in CIFAR_CONFIGS if c not in COMPLETE for s in SEEDS
+               if not (RESULTS / f"{c}-seed{s}.json").exists()]
+    if pending:
+        pytest.xfail(f"still to record: {pending}")
+
+
+def test_summary_matches_the_snapshot():
+    summary = summarize_results(load_results(RESULTS).values())
+    table = {c: {"seeds": v["seed_list"], "test_mean": round(v["test_mean"], 4),
+                 "test_accuracies": [round(a, 4) for a in v["test_accuracies"]]}
+             for c, v in summary.items()}
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    assert table == json.loads(SNAPSHOT.read_text()), "results changed: refresh the snapshot on purpose"
 
 
 def test_load_results_reads_every_file():
     assert sorted(load_results(RESULTS)) == [p.stem for p in FILES]
+
+
+def _b0():
+    return json.loads((RESULTS / "b-seed0.json").read_text())
+
+
+def _edit(r, path, value):
+    node = r
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return r
+
+
+TAMPERING = {
+    "test accuracy raised to 0.99": (("test_accuracy",), 0.99),
+    "validation accuracy 5.0": (("history", "val_accuracy", 10), 5.0),
+    "negative loss": (("history", "loss", 3), -1.0),
+    "negative test loss": (("test_loss",), -1.0),
+    "wall time 1e9 s": (("provenance", "wall_seconds_total"), 1e9),
+    "seed token 10 for seed 1": (("provenance", "command"), "python -m helpers.experiments cifar10 --config b --seed 10"),
+    "label of another configuration": (("label",), CIFAR_CONFIGS["c"]["label"]),
+    "optimizer changed": (("protocol", "optimizer"), "sgd"),
+    "fewer epochs": (("protocol", "epochs"), 30),
+    "dirty commit": (("provenance", "git_commit"), "0" * 40 + "+dirty"),
+    "unknown dataset": (("provenance", "dataset", "sha256"), "f" * 64),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(TAMPERING))
+def test_tampered_result_is_rejected(edit):
+    r = copy.deepcopy(_b0())
+    if edit == "seed token 10 for seed 1":
+        r = {**r, "seed": 1, "name": "b-seed1", "protocol": {**r["protocol"], "seed": 1}}
+    path, value = TAMPERING[edit]
+    problems = validate_result(_edit(r, path, value))
+    assert problems, f"not caught: {edit}"
+
+
+def test_truncated_history_is_rejected():
+    r = copy.deepcopy(_b0())
+    r["history"]["val_loss"] = r["history"]["val_loss"][:40]
+    assert any("val_loss" in p for p in validate_result(r))

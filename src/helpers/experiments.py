@@ -252,6 +252,77 @@ def load_results(folder=None, full_only: bool = True):
     return out
 
 
+HISTORY_KEYS = ("accuracy", "loss", "val_accuracy", "val_loss")
+
+
+def validate_result(r: dict, stem: str | None = None) -> list[str]:
+    """Everything wrong with a recorded full-protocol result (empty list: valid).
+
+    Checks what a truncated, reduced, mislabelled or hand-edited file would get
+    wrong: protocol and configuration against :data:`FULL_PROTOCOL` and
+    :data:`~helpers.models.CIFAR_CONFIGS`, complete finite histories with
+    accuracies in [0, 1] and losses >= 0, a test accuracy consistent with the
+    last validation accuracy, exact ``--config``/``--seed`` tokens in the recorded
+    command, and a wall time equal to the sum of the per-epoch times.
+    """
+    import math
+    import re
+
+    from .data import KNOWN_CIFAR10_SHA256
+
+    problems = []
+
+    def need(ok, msg):
+        if not ok:
+            problems.append(msg)
+
+    try:
+        config, seed = r["config"], r["seed"]
+        need(config in CIFAR_CONFIGS, f"unknown configuration {config!r}")
+        need(isinstance(seed, int) and seed >= 0, f"bad seed {seed!r}")
+        need(r.get("finished") is True and r.get("full_protocol") is True, "not a finished full run")
+        need(r["name"] == f"{config}-seed{seed}", f"name {r['name']!r} does not match config/seed")
+        if stem is not None:
+            need(stem == r["name"], f"file name {stem!r} does not match {r['name']!r}")
+        spec = CIFAR_CONFIGS.get(config, {})
+        need(r.get("label") == spec.get("label"), f"label {r.get('label')!r} is not the table's")
+        prot = r["protocol"]
+        for key, value in FULL_PROTOCOL.items():
+            need(prot.get(key) == value, f"protocol {key}={prot.get(key)!r}, not {value!r}")
+        for key in ("dropout", "max_norm", "optimizer"):
+            need(prot.get(key) == spec.get(key), f"protocol {key}={prot.get(key)!r} does not match {config}")
+        epochs = FULL_PROTOCOL["epochs"]
+        for key in HISTORY_KEYS:
+            values = r["history"][key]
+            need(len(values) == epochs, f"{key}: {len(values)} epochs, not {epochs}")
+            need(all(isinstance(v, (int, float)) and math.isfinite(v) for v in values), f"{key}: non-finite")
+            if "accuracy" in key:
+                need(all(0.0 <= v <= 1.0 for v in values), f"{key} outside [0, 1]")
+            else:
+                need(all(v >= 0.0 for v in values), f"{key} negative")
+        acc, loss = r["test_accuracy"], r["test_loss"]
+        need(0.0 <= acc <= 1.0, f"test accuracy {acc} outside [0, 1]")
+        need(math.isfinite(loss) and loss >= 0.0, f"test loss {loss} negative or not finite")
+        last_val = r["history"]["val_accuracy"][-1]
+        need(abs(acc - last_val) <= 0.05,
+             f"test accuracy {acc:.4f} is implausibly far from the last validation accuracy {last_val:.4f}")
+        prov = r["provenance"]
+        cmd = prov["command"]
+        need(re.search(rf"--config {re.escape(config)}(\s|$)", cmd) is not None, f"command lacks --config {config}")
+        need(re.search(rf"--seed {seed}(\s|$)", cmd) is not None, f"command lacks the exact --seed {seed}")
+        need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
+        need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
+        need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
+        need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")
+        per_epoch = prov["wall_seconds_per_epoch"]
+        need(len(per_epoch) == epochs and all(0 < t < 86400 for t in per_epoch), "per-epoch times implausible")
+        need(math.isclose(prov["wall_seconds_total"], sum(per_epoch), rel_tol=1e-6),
+             f"wall time {prov['wall_seconds_total']} is not the sum of the per-epoch times {sum(per_epoch):.1f}")
+    except (KeyError, TypeError) as exc:
+        problems.append(f"malformed result: missing or wrong-typed field {exc}")
+    return problems
+
+
 def summarize_results(results) -> dict:
     """Per configuration, from result dicts (``load_results().values()``): the seeds and
     their test accuracies, mean and sample standard deviation (:mod:`helpers.stats`;
