@@ -1,0 +1,78 @@
+"""Side by side, in one run: model.fit vs per-model fast_fit vs batched_fit.
+
+    .venv/bin/python benchmarks/bench_batched.py [--seeds 30] [--epochs 4000] [--fit-epochs 200]
+
+The workload is the circles chapter's repeated evaluation: SEEDS seeds x 2
+configurations (no dropout, Dropout(0.4)) x EPOCHS full-batch epochs, with
+validation after every epoch. model.fit is timed on FIT_EPOCHS epochs of one
+model and extrapolated (it would take hours), and is labelled so.
+"""
+
+import argparse
+import os
+import platform
+import time
+
+# isort: off
+import helpers  # noqa: F401  (first: imports TensorFlow and Keras quietly)
+import keras
+import numpy as np
+import tensorflow as tf
+# isort: on
+from helpers.batched import batched_fit
+from helpers.data import load_circles
+from helpers.fastfit import fast_fit
+from helpers.models import circles_mlp
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=4000)
+    ap.add_argument("--fit-epochs", type=int, default=200)
+    args = ap.parse_args()
+    (xtr, ytr), (xte, yte) = load_circles()
+    val = (xte, yte)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+
+    def models():
+        return [circles_mlp(rate=r, seed=s) for r in (0.0, 0.4) for s in range(args.seeds)]
+
+    n = 2 * args.seeds
+    m = circles_mlp(rate=0.4, seed=0)
+    m.fit(xtr, ytr, validation_data=val, epochs=2, verbose=0)
+    t0 = time.perf_counter()
+    m.fit(xtr, ytr, validation_data=val, epochs=args.fit_epochs, verbose=0)
+    fit_total = (time.perf_counter() - t0) / args.fit_epochs * args.epochs * n
+
+    batched_fit(models()[:2], xtr, ytr, 5, validation_data=val)  # warm-up (graph building)
+    fast_fit(circles_mlp(seed=0), xtr, ytr, 5, validation_data=val)
+
+    t0 = time.perf_counter()
+    hf = fast_fit(models(), xtr, ytr, args.epochs, validation_data=val)
+    fast_total = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hb = batched_fit(models(), xtr, ytr, args.epochs, validation_data=val)
+    batched_total = time.perf_counter() - t0
+
+    def mean_final(hs, part):
+        return np.mean([h["val_accuracy"][-1] for h in hs[part]])
+
+    none, drop = slice(0, args.seeds), slice(args.seeds, n)
+    print(f"\nworkload: {args.seeds} seeds x 2 configurations x {args.epochs} epochs ({n} models)\n")
+    print(f"{'':34s}{'model.fit':>14s}{'fast_fit':>12s}{'batched_fit':>13s}")
+    print(f"{'wall time (s)':34s}{fit_total:>13.0f}*{fast_total:>12.1f}{batched_total:>13.1f}")
+    print(f"{'ratio to batched_fit':34s}{fit_total / batched_total:>13.0f}x"
+          f"{fast_total / batched_total:>11.1f}x{1:>12.0f}x")
+    print(f"{'mean final test acc, no dropout':34s}{'':>14s}{mean_final(hf, none):>12.3f}"
+          f"{mean_final(hb, none):>13.3f}")
+    print(f"{'mean final test acc, Dropout(0.4)':34s}{'':>14s}{mean_final(hf, drop):>12.3f}"
+          f"{mean_final(hb, drop):>13.3f}")
+    print(f"* extrapolated from {args.fit_epochs} epochs of one model")
+    print(f"targets: batched <= 6 s: {'met' if batched_total <= 6 else 'NOT met'}; "
+          f">= 10x fast_fit: {'met' if fast_total / batched_total >= 10 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

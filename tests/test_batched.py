@@ -1,0 +1,109 @@
+"""helpers.batched.batched_fit: S copies as one computation, exact without dropout,
+statistically equivalent with it, and refusing what it cannot do."""
+
+import numpy as np
+import pytest
+
+from helpers.batched import batched_fit
+from helpers.data import load_circles
+from helpers.fastfit import fast_fit
+from helpers.models import circles_mlp, mlp_classifier
+
+
+@pytest.fixture(scope="module")
+def circles():
+    return load_circles()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"max_norm": 0.5}, {"optimizer": "sgd"}],
+                         ids=["adam", "adam+maxnorm", "sgd"])
+def test_without_dropout_every_copy_follows_training_alone(circles, kwargs):
+    (xtr, ytr), (xte, yte) = circles
+    seeds = range(6)
+    batched = [circles_mlp(seed=s, **kwargs) for s in seeds]
+    alone = [circles_mlp(seed=s, **kwargs) for s in seeds]
+    hb = batched_fit(batched, xtr, ytr, 200, validation_data=(xte, yte), write_back=True)
+    ha = fast_fit(alone, xtr, ytr, 200, validation_data=(xte, yte))
+    # Batched and single matrix products round differently (last bit); Adam divides
+    # by sqrt(v), which amplifies such differences once gradients get small, so the
+    # curves agree to 1e-5 for 100 epochs and to 2e-4 over all 200 (SGD: 1e-5 throughout).
+    late = 1e-5 if kwargs.get("optimizer") == "sgd" else 2e-4
+    for b, a in zip(hb, ha, strict=True):
+        for key in ("loss", "val_loss"):
+            np.testing.assert_allclose(b[key][:100], a[key][:100], atol=1e-5, err_msg=key)
+            np.testing.assert_allclose(b[key], a[key], atol=late, err_msg=key)
+        assert np.mean(b["accuracy"] == a["accuracy"]) > 0.99
+    for mb, h in zip(batched, hb, strict=True):  # the trained weights are written back
+        loss = mb.evaluate(xte, yte, verbose=0, return_dict=True)["loss"]
+        assert loss == pytest.approx(float(h["val_loss"][-1]), abs=1e-5)
+    if "max_norm" in kwargs:
+        norms = np.linalg.norm(np.asarray(batched[0].get_layer("hidden").kernel), axis=0)
+        assert norms.max() <= 0.5 + 1e-5
+
+
+def test_with_dropout_masks_and_results_match_one_at_a_time(circles):
+    (xtr, ytr), (xte, yte) = circles
+    # mask rate: a 2-layer net whose first layer is the identity shows the kept fraction
+    n = 12
+    hb = batched_fit([circles_mlp(rate=0.4, seed=s) for s in range(n)], xtr, ytr, 300,
+                     validation_data=(xte, yte))
+    ha = fast_fit([circles_mlp(rate=0.4, seed=s) for s in range(n)], xtr, ytr, 300,
+                  validation_data=(xte, yte))
+    fb = np.array([h["val_accuracy"][-1] for h in hb])
+    fa = np.array([h["val_accuracy"][-1] for h in ha])
+    se = np.sqrt(fb.var(ddof=1) / n + fa.var(ddof=1) / n) + 1e-3
+    assert abs(fb.mean() - fa.mean()) < 4 * se, (fb.mean(), fa.mean(), se)
+    # copies are independent: not all seeds give the same curve
+    assert len({round(float(h["loss"][-1]), 6) for h in hb}) > 1
+
+
+def test_dropout_mask_rate_per_copy():
+    import keras
+
+    def identity_net(rate):
+        inp = keras.Input((10,))
+        h = keras.layers.Dropout(rate)(inp)
+        out = keras.layers.Dense(1, activation="linear")(h)
+        m = keras.Model(inp, out)
+        m.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+        m.layers[-1].kernel.assign(np.ones((10, 1), "float32") / 10)
+        m.layers[-1].bias.assign(np.zeros(1, "float32"))
+        return m
+
+    x, y = np.ones((100, 10), "float32"), np.zeros((100, 1), "float32")
+    rates = [0.0, 0.2, 0.5, 0.8]
+    hist = batched_fit([identity_net(r) for r in rates], x, y, 200)
+    for r, h in zip(rates, hist, strict=True):
+        # output = mean of kept inputs / keep = 1 in expectation; loss = E[out^2]
+        # = 1 + (1 - keep) / (keep * 10): the variance reveals the drop rate
+        # (20,000 draws: the tolerance is > 4 standard errors)
+        keep = 1 - r
+        expected = 1 + (1 - keep) / (keep * 10)
+        assert np.mean(h["loss"]) == pytest.approx(expected, rel=0.03)
+
+
+def test_sparse_softmax_matches_fast_fit():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 20)).astype("float32")
+    y = rng.integers(0, 5, size=64)
+    a = [mlp_classifier(input_dim=20, hidden=(16,), rate=0.0, n_classes=5, seed=s) for s in range(3)]
+    b = [mlp_classifier(input_dim=20, hidden=(16,), rate=0.0, n_classes=5, seed=s) for s in range(3)]
+    hb = batched_fit(a, x, y, 50)
+    ha = fast_fit(b, x, y, 50)
+    for p, q in zip(hb, ha, strict=True):
+        np.testing.assert_allclose(p["loss"], q["loss"], atol=1e-5)
+        np.testing.assert_array_equal(p["accuracy"], q["accuracy"])
+
+
+def test_refuses_what_it_cannot_do(circles):
+    (xtr, ytr), _ = circles
+    from helpers.models import bn_convnet
+
+    with pytest.raises(ValueError, match="fast_fit"):
+        batched_fit([bn_convnet(seed=0)], np.zeros((4, 8, 8, 1)), np.zeros(4), 2)
+    with pytest.raises(ValueError, match="same layer sizes"):
+        batched_fit([circles_mlp(seed=0), circles_mlp(hidden=20, seed=1)], xtr, ytr, 2)
+    with pytest.raises(ValueError, match="epochs"):
+        batched_fit([circles_mlp(seed=0)], xtr, ytr, 0)
+    with pytest.raises(TypeError):
+        batched_fit([], xtr, ytr, 2)
