@@ -67,7 +67,7 @@ def plot_paper_results(results, xlabel: str = "test error (%)"):
     printed at each bar. Panels of the same data set share their x-axis."""
     groups = list(results.items())
     heights = [len(v) for _, v in groups]
-    fig, axes = subplots(len(groups), 1, height=0.42 * sum(heights) + 0.75 * len(groups),
+    fig, axes = subplots(len(groups), 1, height=0.34 * sum(heights) + 0.7 * len(groups),
                          squeeze=False, gridspec_kw={"height_ratios": heights})
     axes = axes[:, 0]
     limits = {}
