@@ -28,8 +28,15 @@ def test_quick_is_read_right_after_the_parameters_cell(path):
     following = "".join(code[i + 1]["source"])
     assert re.search(r"^if QUICK:", following, re.M), "the cell after the parameters reads QUICK"
     # quick mode must change something the parameters cell sets
-    names = {m.group(1) for m in re.finditer(r"^([A-Z_][A-Z0-9_]*)\s*=", params, re.M)} - {"QUICK"}
-    changed = {m.group(1) for m in re.finditer(r"^\s+([A-Z_][A-Z0-9_]*)\s*=", following, re.M)}
+    def assigned(text, indent):
+        found = set()
+        for m in re.finditer(rf"^{indent}([A-Z_][A-Z0-9_]*(?:\s*,\s*[A-Z_][A-Z0-9_]*)*)\s*=(?!=)",
+                             text, re.M):
+            found |= {n.strip() for n in m.group(1).split(",")}
+        return found
+
+    names = assigned(params, "") - {"QUICK"}
+    changed = assigned(following, r"\s+")
     assert names & changed or not names, f"QUICK changes none of {sorted(names)}"
 
 
