@@ -27,6 +27,9 @@ CHAPTER_MODELS = [
     ("04_circles", "make_mlp", "circles_mlp", {"input_rate": 0.2}),
     ("04_circles", "make_mlp", "circles_mlp", {"rate": 0.4, "max_norm": 0.5}),
     *[("05_cifar10", "make_convnet", "cifar_convnet", kw) for kw in CIFAR_KWARGS.values()],
+    ("06_ensembles_uncertainty", "make_bn_convnet", "bn_convnet", {"filters": 8, "bn_momentum": 0.9}),
+    *[("07_inside_the_network", "make_bn_convnet", "bn_convnet",
+       {"position": p, "filters": 8, "bn_momentum": 0.9}) for p in ("none", "after_bn", "before_bn")],
 ]
 
 

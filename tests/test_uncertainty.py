@@ -99,3 +99,20 @@ def test_logit_model_matches_sigmoid_inverse():
     np.testing.assert_allclose(1 / (1 + np.exp(-z)), np.asarray(m(x, training=False)), rtol=1e-5)
     with pytest.raises(ValueError, match="not a Dense"):
         logit_model(m, "dropout")
+
+
+def test_chapter_mcdropout_is_the_helpers_class():
+    """The chapter writes MCDropout out; helpers.uncertainty.MCDropout is the same code."""
+    import ast
+    import inspect
+
+    from helpers.uncertainty import MCDropout as helper_class
+
+    from .chapter_code import chapter_cells
+
+    (cell,) = [c for c in chapter_cells("06_ensembles_uncertainty", ["MCDropout"])]
+    tree = ast.parse(cell)
+    (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "MCDropout"]
+    page = ast.get_source_segment(cell, node)
+    helper = inspect.getsource(helper_class)
+    assert " ".join(page.split()) == " ".join(helper.split())

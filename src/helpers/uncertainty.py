@@ -20,12 +20,17 @@ import numpy as np
 from ._validate import check_positive_int
 
 
-@keras.saving.register_keras_serializable(package="helpers")
 class MCDropout(keras.layers.Dropout):
-    """``keras.layers.Dropout`` that also drops at inference (``training=False``)."""
+    """Dropout that also drops at inference: each call samples masks."""
 
     def call(self, inputs, training=None):
         return super().call(inputs, training=True)
+
+
+# The class above is written out, line for line, in the chapter "Dropout as an
+# ensemble, and MC dropout"; registering it here (not with a decorator) keeps
+# the two sources identical and lets saved models that use it load again.
+keras.saving.register_keras_serializable(package="helpers")(MCDropout)
 
 
 def _has_layer(model, cls) -> bool:

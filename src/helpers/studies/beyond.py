@@ -30,7 +30,7 @@ def seeded_models(build, seeds, **kwargs) -> list:
     return out
 
 
-def test_scores(models, x, y) -> tuple[np.ndarray, np.ndarray]:
+def final_scores(models, x, y) -> tuple[np.ndarray, np.ndarray]:
     """Test accuracy and loss of each compiled model, in inference mode.
 
     Computed once at the end, which is all a study needs (``fast_fit``'s
@@ -39,17 +39,25 @@ def test_scores(models, x, y) -> tuple[np.ndarray, np.ndarray]:
     import keras
 
     x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
     acc, loss = [], []
     for m in models:
         pred = np.asarray(m(x, training=False))
-        loss_fn = keras.losses.get(m.loss)
-        loss.append(float(np.mean(np.asarray(loss_fn(y, pred)))))
-        if pred.shape[-1] == 1:
-            hit = (pred.reshape(-1) > 0.5) == (np.asarray(y).reshape(-1) > 0.5)
+        binary = pred.shape[-1] == 1
+        target = y.reshape(-1, 1) if binary else y
+        loss.append(float(np.mean(np.asarray(keras.losses.get(m.loss)(target, pred)))))
+        if binary:
+            hit = (pred.reshape(-1) > 0.5) == (y.reshape(-1) > 0.5)
         else:
-            hit = pred.argmax(-1) == np.asarray(y).reshape(-1)
+            hit = pred.argmax(-1) == y.reshape(-1)
         acc.append(float(np.mean(hit)))
     return np.array(acc), np.array(loss)
+
+
+def interval_text(result: dict, digits: int = 3) -> str:
+    """``"+0.045 (95 % interval +0.008 to +0.081)"``: a :func:`helpers.stats.compare`
+    result without its verdict, for a sentence that states the verdict itself."""
+    return describe_comparison(result, digits).rsplit(":", 1)[0]
 
 
 def grouped(labels, verdicts, unit: str = "") -> str:
@@ -62,12 +70,6 @@ def grouped(labels, verdicts, unit: str = "") -> str:
         groups.setdefault(v, []).append(str(label))
     suffix = f" {unit}" if unit else ""
     return "; ".join(f"{v} at {', '.join(ls)}{suffix}" for v, ls in groups.items())
-
-
-def count_verdicts(results, verdict: str) -> str:
-    """``"2 of 5"``: how many :func:`helpers.stats.compare` results have ``verdict``."""
-    results = list(results)
-    return f"{sum(r['verdict'] == verdict for r in results)} of {len(results)}"
 
 
 # --------------------------------------------------------------------------- 06: ensemble view
@@ -157,15 +159,17 @@ def spread_ratios(samples, x, inside: float = 2.0, outside: float = 4.0):
 
 def moved_by_one_call(model, x, layer: str = "bn") -> float:
     """Largest change of the BatchNorm moving mean after one
-    ``model(x, training=True)``, relative to its largest entry; the moving
-    statistics are restored afterwards."""
+    ``model(x, training=True)``, relative to its largest entry (absolute if
+    the moving mean is all zero); the moving statistics are restored
+    afterwards."""
     bn = model.get_layer(layer)
     saved = [np.asarray(v).copy() for v in (bn.moving_mean, bn.moving_variance)]
     model(np.asarray(x, np.float32), training=True)
-    moved = np.abs(np.asarray(bn.moving_mean) - saved[0]).max() / np.abs(saved[0]).max()
+    change = float(np.abs(np.asarray(bn.moving_mean) - saved[0]).max())
+    scale = float(np.abs(saved[0]).max())
     bn.moving_mean.assign(saved[0])
     bn.moving_variance.assign(saved[1])
-    return float(moved)
+    return change / scale if scale > 0 else change
 
 
 def probe_samples(model, probe, label: int, company, n_passes: int, recipe: str,
@@ -222,6 +226,26 @@ def batch_dependence(net, net_mc, probe, label, company, n_passes: int):
     return pd.DataFrame(rows), comparisons
 
 
+def trap_sentence(comparisons: dict) -> str:
+    """One or two sentences on the verdicts of :func:`batch_dependence`."""
+    real = ("higher", "lower")
+    train, mc = comparisons["training"]["verdict"], comparisons["mcdropout"]["verdict"]
+    if train in real:
+        first = ("With `training=True` the difference is larger than the Monte Carlo noise: "
+                 "the prediction for one image depends on which other images share its batch.")
+    else:
+        first = ("With `training=True` the difference is within the Monte Carlo noise of these "
+                 "passes, so this probe does not show the dependence clearly, although "
+                 "normalising with the batch's statistics makes it exist.")
+    if mc in real:
+        second = ("With `MCDropout` it is larger than the noise too, which the layer cannot "
+                  "cause: treat it as a chance result of the passes.")
+    else:
+        second = ("With `MCDropout` it is within the noise, as it must be: every image is then "
+                  "normalised with the stored statistics, on its own.")
+    return f"{first} {second}"
+
+
 # --------------------------------------------------------------------------- 07: sparsity
 
 
@@ -267,10 +291,10 @@ def sparsity_study(build, x_train, x_test, rates, seeds, epochs: int, k: int = 1
                    layer: str = "hidden"):
     """Autoencoders ``build(rate=r)`` per rate and seed, trained to copy
     ``x_train``; the hidden layer ``layer`` is measured on ``x_test`` in
-    inference mode. Returns ``(runs, acts)``: one row per model (rate, seed,
-    :func:`sparsity_measures`, test reconstruction MSE, share of the test
-    pixel variance it leaves unexplained) and the first seed's activations per
-    rate."""
+    inference mode. Returns ``(runs, acts, models)``: one row per model (rate,
+    seed, :func:`sparsity_measures`, test reconstruction MSE, share of the test
+    pixel variance it leaves unexplained), the first seed's activations per
+    rate, and the trained models."""
     import keras
     import pandas as pd
 
@@ -284,29 +308,48 @@ def sparsity_study(build, x_train, x_test, rates, seeds, epochs: int, k: int = 1
     rows, acts = [], {}
     for i, m in enumerate(models):
         r, s = rates[i // len(seeds)], seeds[i % len(seeds)]
-        a = np.asarray(keras.Model(m.inputs, m.get_layer(layer).output)(x_test))
+        a = np.asarray(keras.Model(m.input, m.get_layer(layer).output)(x_test))
         acts.setdefault(r, a)
         mse = float(np.mean((np.asarray(m(x_test, training=False)) - x_test) ** 2))
-        rows.append({"rate": r, "seed": s, **sparsity_measures(a, k), "test MSE": mse,
+        rows.append({"model": rate_label(r), "rate": r, "seed": s, **sparsity_measures(a, k),
+                     "test MSE": mse,
                      "unexplained variance": mse / variance})
-    return pd.DataFrame(rows), acts
+    return pd.DataFrame(rows), acts, models
 
 
-def paired_by_rate(runs, column: str, rates=(0.0, 0.5)) -> dict:
-    """:func:`helpers.stats.compare` of ``column`` between two rates, paired by
-    seed (same seed, same initial weights)."""
-    a = runs[runs["rate"] == rates[0]].sort_values("seed")[column].to_numpy()
-    b = runs[runs["rate"] == rates[1]].sort_values("seed")[column].to_numpy()
-    return compare(a, b, paired=True)
+def rate_label(rate: float) -> str:
+    """``"no dropout"`` or ``"Dropout(0.5)"``."""
+    return "no dropout" if not rate else f"Dropout({rate:g})"
 
 
-def summary_by(runs, by: str, columns, digits: int = 3):
-    """Mean ± sd over seeds of each of ``columns``, one row per value of ``by``."""
+def _column(runs, by, value, column):
+    return runs[runs[by] == value].sort_values("seed")[column].to_numpy()
+
+
+def compare_groups(runs, by: str, left, right, column: str, paired: bool = True) -> dict:
+    """:func:`helpers.stats.compare` of ``column`` between two groups of
+    ``runs``: ``right`` minus ``left``; ``paired`` matches runs by seed (same
+    seed: same initial weights, same data)."""
+    return compare(_column(runs, by, left, column), _column(runs, by, right, column),
+                   paired=paired)
+
+
+def measure_table(runs, by: str, measures, digits=3, pair=None, paired: bool = True):
+    """One row per measure, one column per value of ``by`` (mean ± sd over
+    seeds); with ``pair=(left, right)`` a last column with the difference
+    right - left, its 95 % interval and verdict (:mod:`helpers.stats`).
+    ``digits`` is one number or a dict per measure."""
     import pandas as pd
 
+    groups = list(dict.fromkeys(runs[by]))
     rows = []
-    for key, grp in runs.groupby(by, sort=False):
-        rows.append({by: key, **{c: format_mean_sd(grp[c], digits) for c in columns}})
+    for m in measures:
+        d = digits.get(m, 3) if isinstance(digits, dict) else digits
+        row = {"measure": m, **{str(g): format_mean_sd(_column(runs, by, g, m), d) for g in groups}}
+        if pair is not None:
+            res = compare(_column(runs, by, pair[0], m), _column(runs, by, pair[1], m), paired=paired)
+            row[f"{pair[1]} - {pair[0]}"] = describe_comparison(res, d)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -345,7 +388,7 @@ def norm_study(builds: dict, x, y, x_test, y_test, seeds, epochs: int):
     models = [m for name in names for m in seeded_models(builds[name], seeds)]
     trackers = norm_trackers()
     hist = fast_fit(models, x, y, epochs, track=trackers)
-    acc, _ = test_scores(models, x_test, y_test)
+    acc, _ = final_scores(models, x_test, y_test)
     q = max(1, epochs * 3 // 4) - 1
     rows, curves = [], {}
     for i, h in enumerate(hist):
@@ -354,24 +397,14 @@ def norm_study(builds: dict, x, y, x_test, y_test, seeds, epochs: int):
         curves.setdefault(name, []).append(series)
         rows.append({"configuration": name, "seed": s,
                      **{k: float(h[k][-1]) for k in trackers},
-                     "hidden max growth": float(h["hidden max"][-1] / h["hidden max"][q] - 1),
+                     "hidden max, growth in last quarter": float(h["hidden max"][-1] / h["hidden max"][q] - 1),
                      "test accuracy": acc[i]})
     return pd.DataFrame(rows), {k: np.stack(v) for k, v in curves.items()}
 
 
-def paired_by_config(runs, column: str, left: str, right: str, key: str = "configuration") -> dict:
-    """:func:`helpers.stats.compare` of ``column``, ``right`` minus ``left``, paired by seed."""
-    a = runs[runs[key] == left].sort_values("seed")[column].to_numpy()
-    b = runs[runs[key] == right].sort_values("seed")[column].to_numpy()
-    return compare(a, b, paired=True)
-
-
-def ratio_mean_sd(runs, column: str, left: str, right: str, key: str = "configuration",
-                  digits: int = 2) -> str:
-    """Per-seed ratio ``right / left`` of ``column``, as mean ± sd."""
-    a = runs[runs[key] == left].sort_values("seed")[column].to_numpy()
-    b = runs[runs[key] == right].sort_values("seed")[column].to_numpy()
-    return format_mean_sd(b / a, digits)
+def ratio_mean_sd(runs, by: str, left, right, column: str, digits: int = 2) -> str:
+    """Per-seed ratio of ``column``, ``right`` over ``left``, as mean ± sd."""
+    return format_mean_sd(_column(runs, by, right, column) / _column(runs, by, left, column), digits)
 
 
 # --------------------------------------------------------------------------- 07: width and data size
@@ -385,7 +418,7 @@ def width_study(build, x, y, x_test, y_test, widths, rates, seeds, epochs: int) 
     widths, rates, seeds = list(widths), list(rates), list(seeds)
     models = [m for w in widths for r in rates for m in seeded_models(build, seeds, width=w, rate=r)]
     fast_fit(models, x, y, epochs)
-    acc, _ = test_scores(models, x_test, y_test)
+    acc, _ = final_scores(models, x_test, y_test)
     return acc.reshape(len(widths), len(rates), len(seeds))
 
 
@@ -419,9 +452,35 @@ def data_size_study(build, x, y, x_test, y_test, sizes, seeds, epochs: int, rate
             xs += [x[d] for d in draws]
             ys += [y[d] for d in draws]
     fast_fit(models, xs, ys, epochs)
-    acc, loss = test_scores(models, x_test, y_test)
+    acc, loss = final_scores(models, x_test, y_test)
     shape = (len(sizes), len(rates), len(seeds))
     return {"accuracy": acc.reshape(shape), "loss": loss.reshape(shape)}
+
+
+def size_table(results: dict, sizes, gains, loss_changes):
+    """Per training-set size: test accuracy without and with dropout (mean ±
+    sd) and the paired changes in accuracy and loss with their verdicts."""
+    import pandas as pd
+
+    acc = np.asarray(results["accuracy"])
+    return pd.DataFrame({
+        "training digits": list(sizes),
+        "no dropout": [format_mean_sd(a[0]) for a in acc],
+        "Dropout(0.5)": [format_mean_sd(a[1]) for a in acc],
+        "accuracy gain": [describe_comparison(g) for g in gains],
+        "test loss change": [describe_comparison(c) for c in loss_changes],
+    })
+
+
+def size_sentence(gains) -> str:
+    """Whether the smallest training set gains from dropout, given the
+    :func:`helpers.stats.compare` results per size (smallest first)."""
+    gains = list(gains)
+    if gains[0]["verdict"] == "higher":
+        return ("Here the smallest training set does gain: on these digits the folk version "
+                "holds at the small end.")
+    return ("As in the paper, the smallest training set gains nothing measurable: the pattern "
+            "is not \"the less data, the more dropout helps\".")
 
 
 # --------------------------------------------------------------------------- 07: BatchNorm
@@ -434,14 +493,18 @@ def variance_shift(model, x, layer: str = "bn") -> float:
     import keras
 
     bn = model.get_layer(layer)
-    pre = np.asarray(keras.Model(model.inputs, bn.input)(np.asarray(x, np.float32), training=False))
+    pre = np.asarray(keras.Model(model.input, bn.input)(np.asarray(x, np.float32), training=False))
     seen = pre.reshape(-1, pre.shape[-1]).var(0)
     return float(np.mean(np.asarray(bn.moving_variance) / seen))
 
 
+POSITION_LABELS = {"none": "no dropout", "after_bn": "after BN + ReLU", "before_bn": "before BN"}
+
+
 def bn_study(build, x, y, x_test, y_test, positions, seeds, epochs: int):
     """``build(position=p)`` per position and seed, trained full batch; returns
-    a DataFrame: position, seed, test accuracy, variance shift (on ``x``)."""
+    a DataFrame: position, its label (``dropout``), seed, test accuracy and
+    variance shift (on ``x``)."""
     import pandas as pd
 
     from ..fastfit import fast_fit
@@ -449,15 +512,10 @@ def bn_study(build, x, y, x_test, y_test, positions, seeds, epochs: int):
     positions, seeds = list(positions), list(seeds)
     models = [m for p in positions for m in seeded_models(build, seeds, position=p)]
     fast_fit(models, x, y, epochs)
-    acc, _ = test_scores(models, x_test, y_test)
-    return pd.DataFrame([{"position": positions[i // len(seeds)], "seed": seeds[i % len(seeds)],
+    acc, _ = final_scores(models, x_test, y_test)
+    return pd.DataFrame([{"position": positions[i // len(seeds)],
+                          "dropout": POSITION_LABELS.get(positions[i // len(seeds)],
+                                                         positions[i // len(seeds)]),
+                          "seed": seeds[i % len(seeds)],
                           "test accuracy": acc[i], "variance shift": variance_shift(m, x)}
                          for i, m in enumerate(models)])
-
-
-def welch_by(runs, column: str, left: str, right: str, key: str = "position") -> dict:
-    """:func:`helpers.stats.compare` of ``column``, ``right`` minus ``left`` (Welch)."""
-    a = runs[runs[key] == left][column].to_numpy()
-    b = runs[runs[key] == right][column].to_numpy()
-    return compare(a, b)
-
