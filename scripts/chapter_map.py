@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from booktools import notebook_seconds
 
 ROOT = Path(__file__).resolve().parents[1]

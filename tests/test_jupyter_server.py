@@ -79,7 +79,7 @@ def _message(code: str, session: str) -> dict:
     return {
         "header": {"msg_id": uuid.uuid4().hex, "username": "test", "session": session,
                    "msg_type": "execute_request", "version": "5.3",
-                   "date": dt.datetime.now(dt.timezone.utc).isoformat()},
+                   "date": dt.datetime.now(dt.UTC).isoformat()},
         "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
         "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
                     "allow_stdin": False, "stop_on_error": True},

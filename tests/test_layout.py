@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from booktools import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]

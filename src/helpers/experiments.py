@@ -220,7 +220,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         "provenance": {
             "command": command or "helpers.experiments.run_cifar10(" + json.dumps(meta) + ")",
             "git_commit": _git_commit(),
-            "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "device": device_description(),
             "versions": versions(),
             "dataset": cifar10_provenance(data_path),

@@ -20,7 +20,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from booktools import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
