@@ -33,8 +33,13 @@ def _title(path: Path) -> str:
 
 
 def _teaches(path: Path) -> str:
-    """The first sentence of the chapter's opening paragraph (after its title)."""
-    for cell in json.loads(path.read_text())["cells"]:
+    """The chapter's one-line summary (notebook metadata ``dropout_book.teaches``),
+    else the first sentence of its opening paragraph."""
+    nb = json.loads(path.read_text())
+    line = nb.get("metadata", {}).get("dropout_book", {}).get("teaches")
+    if line:
+        return line
+    for cell in nb["cells"]:
         if cell["cell_type"] != "markdown":
             continue
         text = "".join(cell["source"])
