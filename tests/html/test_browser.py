@@ -119,7 +119,8 @@ return Array.from(document.querySelectorAll('main img'))
 """
 SCROLLING_CODE = """
 return Array.from(document.querySelectorAll('main .cell_input pre, main div.highlight pre'))
-  .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+  .filter(p => p.offsetParent !== null && !p.closest('.cell_output'))
+  .filter(p => p.scrollWidth > p.clientWidth + 1)
   .map(p => p.textContent.split('\\n').find(l => l.length > 79) || p.textContent.slice(0, 80));
 """
 OVERFLOW = """
