@@ -36,17 +36,16 @@ import sys
 
 BOOK_REPO = "{repo}"
 BOOK_REF = "{ref}"  # the release this notebook belongs to
+src = os.environ.get("DROPOUT_BOOK_SOURCE") or os.path.abspath("dropout-in-keras")
 if importlib.util.find_spec("helpers") is None:
-    src = os.environ.get("DROPOUT_BOOK_SOURCE")
-    if src is None:
-        src = os.path.abspath("dropout-in-keras")
-        if not os.path.isdir(src):
-            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch",
-                            BOOK_REF, BOOK_REPO, src], check=True)
+    if not os.path.isdir(src):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch",
+                        BOOK_REF, BOOK_REPO, src], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", src],
                    check=True)
-    os.environ.setdefault("DROPOUT_BOOK_ROOT", src)
-    importlib.invalidate_caches()'''
+    importlib.invalidate_caches()
+if os.path.isdir(os.path.join(src, "results")):  # recorded results of the release
+    os.environ.setdefault("DROPOUT_BOOK_ROOT", src)'''
 
 
 def cell_source() -> str:
