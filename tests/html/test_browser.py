@@ -152,11 +152,14 @@ def test_phone_view_has_no_overflow(site, browser, page):
     try:
         _open(browser, f"{site}/{page}.html")
         out = browser.execute_script(OVERFLOW)
+        page_width, view_width = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         SHOTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SHOTS / f"phone__{page.replace('/', '__')}.png"))
     finally:
         browser.set_window_size(1280, 900)
     assert not out, f"{page}: wider than a phone screen: {out}"
+    assert page_width <= view_width + 1, f"{page}: the page scrolls sideways ({page_width} > {view_width} px)"
 
 
 def test_some_page_has_math_and_figures():
