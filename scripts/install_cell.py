@@ -36,7 +36,8 @@ import sys
 
 BOOK_REPO = "{repo}"
 BOOK_REF = "{ref}"  # the release this notebook belongs to
-src = os.environ.get("DROPOUT_BOOK_SOURCE") or os.path.abspath("dropout-in-keras")
+src = os.environ.get("DROPOUT_BOOK_SOURCE") or os.path.abspath(
+    "dropout-in-keras")
 if importlib.util.find_spec("helpers") is None:
     if not os.path.isdir(src):
         subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch",
@@ -44,7 +45,7 @@ if importlib.util.find_spec("helpers") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", src],
                    check=True)
     importlib.invalidate_caches()
-if os.path.isdir(os.path.join(src, "results")):  # recorded results of the release
+if os.path.isdir(os.path.join(src, "results")):  # the release's results
     os.environ.setdefault("DROPOUT_BOOK_ROOT", src)'''
 
 

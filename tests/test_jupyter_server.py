@@ -125,7 +125,6 @@ def test_notebook_executes_through_the_server(server):
         text = "".join(o["content"].get("text", "") for o in outputs if o["header"]["msg_type"] == "stream")
         assert text.count(" True ") >= 4 and " False " not in text, text
         assert re.search(r"inference output == input\s*: True", text), text
-        assert re.search(r"model\.evaluate\(x, y\)\s+loss\s+0\.0\b", text), text
     finally:
         ws.close()
         server.request("DELETE", f"/api/kernels/{kernel['id']}")
