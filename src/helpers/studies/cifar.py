@@ -91,13 +91,19 @@ def status_text(summary: dict, recorded, configs=None, seeds=SEEDS, digits: int 
     return "\n".join(lines)
 
 
+def _provenance_counts(recorded, field) -> dict:
+    """How many recorded runs have each value of ``field(provenance)``."""
+    counts: dict = {}
+    for r in (recorded.values() if isinstance(recorded, dict) else recorded):
+        value = field(r["provenance"])
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
 def dataset_sources(recorded) -> str:
     """Which CIFAR-10 copy the recorded runs read, from their provenance:
     ``"cifar10-jpeg.npz (all 12 runs)"``, or each source with its run count."""
-    counts: dict = {}
-    for r in (recorded.values() if isinstance(recorded, dict) else recorded):
-        src = r["provenance"]["dataset"]["source"]
-        counts[src] = counts.get(src, 0) + 1
+    counts = _provenance_counts(recorded, lambda p: p["dataset"]["source"])
     if not counts:
         return "no recorded runs"
     if len(counts) == 1:
@@ -108,10 +114,7 @@ def dataset_sources(recorded) -> str:
 
 def devices(recorded) -> str:
     """The devices the recorded runs ran on, most frequent first."""
-    counts: dict = {}
-    for r in (recorded.values() if isinstance(recorded, dict) else recorded):
-        d = r["provenance"]["device"]["device"]
-        counts[d] = counts.get(d, 0) + 1
+    counts = _provenance_counts(recorded, lambda p: p["device"]["device"])
     if not counts:
         return "no device"
     return _join(d for d, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
