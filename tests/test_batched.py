@@ -15,24 +15,28 @@ def circles():
     return load_circles()
 
 
+@pytest.mark.parametrize("jit", [True, False], ids=["xla", "graph"])
 @pytest.mark.parametrize("kwargs", [{}, {"max_norm": 0.5}, {"optimizer": "sgd"}],
                          ids=["adam", "adam+maxnorm", "sgd"])
-def test_without_dropout_every_copy_follows_training_alone(circles, kwargs):
+def test_without_dropout_every_copy_follows_training_alone(circles, kwargs, jit):
     (xtr, ytr), (xte, yte) = circles
     seeds = range(6)
     batched = [circles_mlp(seed=s, **kwargs) for s in seeds]
     alone = [circles_mlp(seed=s, **kwargs) for s in seeds]
-    hb = batched_fit(batched, xtr, ytr, 200, validation_data=(xte, yte), write_back=True)
+    hb = batched_fit(batched, xtr, ytr, 200, validation_data=(xte, yte), write_back=True,
+                     jit_compile=jit)
     ha = fast_fit(alone, xtr, ytr, 200, validation_data=(xte, yte))
     # Batched and single matrix products round differently (last bit); Adam divides
     # by sqrt(v), which amplifies such differences once gradients get small, so the
-    # curves agree to 1e-5 for 100 epochs and to 2e-4 over all 200 (SGD: 1e-5 throughout).
-    late = 1e-5 if kwargs.get("optimizer") == "sgd" else 2e-4
+    # curves agree to 1e-5 for 100 epochs and to 2e-4 over all 200 (5e-4 with XLA's
+    # fused arithmetic; SGD: 1e-5 throughout).
+    late = 1e-5 if kwargs.get("optimizer") == "sgd" else (5e-4 if jit else 2e-4)
     for b, a in zip(hb, ha, strict=True):
         for key in ("loss", "val_loss"):
             np.testing.assert_allclose(b[key][:100], a[key][:100], atol=1e-5, err_msg=key)
             np.testing.assert_allclose(b[key], a[key], atol=late, err_msg=key)
-        assert np.mean(b["accuracy"] == a["accuracy"]) > 0.99
+        # the same points right (XLA may round the mean 14/30 differently in the last bit)
+        assert np.mean(np.isclose(b["accuracy"], a["accuracy"], rtol=0, atol=1e-6)) > 0.99
     for mb, h in zip(batched, hb, strict=True):  # the trained weights are written back
         loss = mb.evaluate(xte, yte, verbose=0, return_dict=True)["loss"]
         assert loss == pytest.approx(float(h["val_loss"][-1]), abs=1e-5)

@@ -64,3 +64,13 @@ def test_bad_level_and_unequal_pairs():
         stats.t_interval([1.0, 2.0], level=1.5)
     with pytest.raises(ValueError, match="paired"):
         stats.compare([1.0, 2.0], [1.0, 2.0, 3.0], paired=True)
+
+
+def test_describe_comparison_names_the_noise():
+    r = stats.compare([0.60, 0.70, 0.65], [0.62, 0.71, 0.64], paired=True)
+    assert stats.describe_comparison(r).endswith("within seed noise")
+    assert stats.describe_comparison(r, noise="data-draw").endswith("within data-draw noise")
+    clear = stats.compare([0.60, 0.62, 0.61], [0.70, 0.71, 0.69])
+    assert stats.describe_comparison(clear, noise="data-draw").endswith(": higher")
+    with pytest.raises(ValueError, match="noise"):
+        stats.describe_comparison(r, noise=" ")

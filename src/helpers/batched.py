@@ -146,7 +146,7 @@ def _as_stack(x, y, n_models, what):
 
 
 def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
-                write_back: bool = False, jit_compile: bool = False):
+                write_back: bool = False, jit_compile: bool = True):
     """Train ``models`` (S compiled Keras MLPs of one architecture) as one stacked computation.
 
     Parameters
@@ -163,6 +163,9 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
         Seeds the dropout masks (copy s and epoch e get their own stream).
     write_back : bool
         Copy the trained weights into ``models``.
+    jit_compile : bool
+        Compile each epoch's update with XLA (default): about 1.8x faster on
+        a 2-core CPU, the same results to rounding (tests/test_batched.py).
 
     Returns
     -------

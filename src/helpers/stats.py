@@ -120,10 +120,19 @@ def compare(left, right, paired: bool = False, level: float = 0.95) -> dict:
     return {**out, "se": se, "low": float(low), "high": float(high), "verdict": verdict}
 
 
-def describe_comparison(result: dict, digits: int = 3) -> str:
-    """``"+0.027 (95 % interval +0.019 to +0.035): higher"`` for the prose."""
+def describe_comparison(result: dict, digits: int = 3, noise: str = "seed") -> str:
+    """``"+0.027 (95 % interval +0.019 to +0.035): higher"`` for the prose.
+
+    ``noise`` names what the repeats vary ("seed", "Monte Carlo", "data-draw"):
+    the neutral verdict reads "within <noise> noise".
+    """
+    if not isinstance(noise, str) or not noise.strip():
+        raise ValueError(f"noise must name what the repeats vary (e.g. 'seed'), got {noise!r}")
+    verdict = result["verdict"]
+    if verdict == VERDICTS[2]:
+        verdict = f"within {noise.strip()} noise"
     if math.isnan(result["se"]):
-        return f"{signed(result['diff'], digits)} ({result['verdict']})"
+        return f"{signed(result['diff'], digits)} ({verdict})"
     pct = round(100 * result["level"])
     return (f"{signed(result['diff'], digits)} ({pct} % interval {signed(result['low'], digits)} "
-            f"to {signed(result['high'], digits)}): {result['verdict']}")
+            f"to {signed(result['high'], digits)}): {verdict}")

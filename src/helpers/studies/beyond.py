@@ -4,8 +4,10 @@ and sentences that summarise them.
 
 The chapters write their models visibly; the studies here take those builders
 as arguments (``build(**kwargs)`` returning a compiled model), seed Keras before
-each call, train the models together with :func:`helpers.fastfit.fast_fit` and
-summarise over seeds with :mod:`helpers.stats`.
+each call, train the models together (:func:`helpers.batched.batched_fit` for
+the plain MLPs of the width and data-size studies, one stacked computation;
+:func:`helpers.fastfit.fast_fit` for everything else) and summarise over seeds
+with :mod:`helpers.stats`.
 """
 
 from __future__ import annotations
@@ -221,8 +223,7 @@ def batch_dependence(net, net_mc, probe, label, company, n_passes: int):
         rows.append({"recipe": name,
                      "alone": format_mean_sd(alone),
                      f"in a batch of {len(company) + 1}": format_mean_sd(crowd),
-                     "difference (95 % interval)": describe_comparison(res)
-                     .replace("within seed noise", "within Monte Carlo noise")})
+                     "difference (95 % interval)": describe_comparison(res, noise="Monte Carlo")})
     return pd.DataFrame(rows), comparisons
 
 
@@ -413,11 +414,14 @@ def ratio_mean_sd(runs, by: str, left, right, column: str, digits: int = 2) -> s
 def width_study(build, x, y, x_test, y_test, widths, rates, seeds, epochs: int) -> np.ndarray:
     """Test accuracy of ``build(width=w, rate=r)`` per width, rate and seed:
     an array of shape (widths, rates, seeds)."""
-    from ..fastfit import fast_fit
+    from ..batched import batched_fit
 
     widths, rates, seeds = list(widths), list(rates), list(seeds)
-    models = [m for w in widths for r in rates for m in seeded_models(build, seeds, width=w, rate=r)]
-    fast_fit(models, x, y, epochs)
+    models = []
+    for w in widths:  # one stacked computation per width (all rates and seeds)
+        group = [m for r in rates for m in seeded_models(build, seeds, width=w, rate=r)]
+        batched_fit(group, x, y, epochs, seed=int(w), write_back=True)
+        models += group
     acc, _ = final_scores(models, x_test, y_test)
     return acc.reshape(len(widths), len(rates), len(seeds))
 
@@ -439,19 +443,21 @@ def data_size_study(build, x, y, x_test, y_test, sizes, seeds, epochs: int, rate
     """Train ``build(rate=r)`` on random subsets of ``sizes`` examples; seed s
     draws its own subset (``draw_seed + s``), shared by both rates. Returns
     ``{"accuracy": a, "loss": l}``, arrays of shape (sizes, rates, seeds)."""
-    from ..fastfit import fast_fit
+    from ..batched import batched_fit
 
     sizes, seeds, rates = list(sizes), list(seeds), list(rates)
     if max(sizes) > len(x):
         raise ValueError(f"a subset of {max(sizes)} from {len(x)} examples")
-    models, xs, ys = [], [], []
-    for n in sizes:
+    models = []
+    for n in sizes:  # one stacked computation per size: each copy its own subset
         draws = [np.random.default_rng(draw_seed + s).choice(len(x), n, replace=False) for s in seeds]
+        group, xs, ys = [], [], []
         for r in rates:
-            models += seeded_models(build, seeds, rate=r)
+            group += seeded_models(build, seeds, rate=r)
             xs += [x[d] for d in draws]
             ys += [y[d] for d in draws]
-    fast_fit(models, xs, ys, epochs)
+        batched_fit(group, xs, ys, epochs, seed=int(n), write_back=True)
+        models += group
     acc, loss = final_scores(models, x_test, y_test)
     shape = (len(sizes), len(rates), len(seeds))
     return {"accuracy": acc.reshape(shape), "loss": loss.reshape(shape)}

@@ -159,7 +159,7 @@ def selection_summary(draws: pd.DataFrame, digits: int = 3):
         comps[key] = stats.compare(true, rep, paired=True)
         rows.append({"strategy": label, "reported test accuracy": stats.format_mean_sd(rep, digits),
                      "true accuracy": stats.format_mean_sd(true, digits),
-                     "reported − true": stats.describe_comparison(comps[key], digits)})
+                     "reported − true": stats.describe_comparison(comps[key], digits, noise="data-draw")})
     return pd.DataFrame(rows), comps
 
 
