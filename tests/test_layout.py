@@ -85,3 +85,65 @@ def test_reader_view(path):
             assert fig.get("caption") and fig.get("name", "").startswith("fig-"), \
                 f"cell {i}: a figure needs a numbered caption (mystnb.figure caption + name)"
             assert meta.get("image", {}).get("alt"), f"cell {i}: a figure needs alt text"
+
+
+def _sanitizers():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    return [(re.compile(cfg[s]["regex"]), cfg[s]["replace"]) for s in cfg.sections()]
+
+
+def _checked_cells(path):
+    cells = json.loads(path.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == "code"
+            and "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")]
+
+
+def _text_output(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append("".join(out.get("text", "")))
+        parts.append("".join(out.get("data", {}).get("text/plain", "")))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_checked_cells_show_computed_numbers(path):
+    """Each nbval-checked cell shows a result that the sanitizers leave in
+    place and that its own source does not contain (not a printed constant):
+    a number, or the outcome of a check (True/False, a verdict)."""
+    subs = _sanitizers()
+    for cell in _checked_cells(path):
+        src = "".join(cell["source"])
+        text = _text_output(cell)
+        for rx, rep in subs:
+            text = rx.sub(rep, text)
+        tokens = set(re.findall(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?|\b(?:True|False|"
+                                r"higher|lower|within seed noise|warns|fails|runs)\b", text))
+        printed = re.sub(r"=\s*(True|False)\b", "=", src)  # a keyword argument is not a print
+        computed = {t for t in tokens if t not in printed}
+        assert computed, (f"{path.name}: the checked cell starting {src.splitlines()[1]!r} "
+                          f"shows no computed number (output: {text[:200]!r})")
+
+
+GLUE_REF = re.compile(r"\{glue(?::\w*)?\}`([\w.-]+)`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_glued_value_is_under_output_comparison(path):
+    """The chapter's last code cell prints helpers.book.glue_report() and is
+    checked, and its committed output lists every value the prose uses."""
+    cells = json.loads(path.read_text())["cells"]
+    last = [c for c in cells if c["cell_type"] == "code"][-1]
+    src = "".join(last["source"])
+    assert src.startswith("# NBVAL_CHECK_OUTPUT") and "print(glue_report())" in src, \
+        "the last code cell prints glue_report() under # NBVAL_CHECK_OUTPUT"
+    report = _text_output(last)
+    listed = dict(line.split(": ", 1) for line in report.splitlines()[1:] if ": " in line)
+    used = {m.group(1) for c in cells if c["cell_type"] == "markdown"
+            for m in GLUE_REF.finditer("".join(c["source"]))}
+    assert used, "the prose uses no glued value"
+    missing = sorted(used - set(listed))
+    assert not missing, f"glued values the report does not list: {missing[:5]}"

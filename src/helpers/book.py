@@ -7,6 +7,15 @@ does nothing except return the value, so the notebook still runs.
 
 from __future__ import annotations
 
+import numbers
+import re
+
+#: Every value glued in this kernel, in order: what :func:`glue_report` prints.
+GLUED: dict[str, object] = {}
+#: Glued names whose values are timings of this machine, not the book's
+#: results: reported by name only, never compared.
+VOLATILE = re.compile(r"seconds|_ms$|minutes|speedup")
+
 
 class _Text:
     """Shows as its text, without the quotes a ``str`` repr adds."""
@@ -21,8 +30,10 @@ class _Text:
 def glue(name: str, value, display: bool = False):
     """``myst_nb.glue`` that renders strings bare (``0.757``, not ``'0.757'``).
 
-    Returns ``value``; without myst-nb it only returns ``value``.
+    Returns ``value``; without myst-nb it only returns ``value``. Either way the
+    value is recorded for :func:`glue_report`.
     """
+    GLUED[name] = value
     try:
         from myst_nb import glue as _glue
     except ImportError:
@@ -31,13 +42,37 @@ def glue(name: str, value, display: bool = False):
     return value
 
 
+def _shown(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | numbers.Number):
+        return str(value)
+    if hasattr(value, "tolist") and getattr(value, "ndim", 1) == 0:  # a NumPy scalar
+        return str(value.tolist())
+    return f"<{type(value).__name__}>"
+
+
+def glue_report() -> str:
+    """Every glued value as the prose shows it, one ``name: value`` per line.
+
+    A chapter ends with a hidden cell that prints this, and the notebook tests
+    compare that output with the committed one, so a changed result anywhere in
+    the prose fails them. Values matching :data:`VOLATILE` (timings)
+    are listed by name only.
+    """
+    lines = [f"{len(GLUED)} glued values"]
+    for name, value in GLUED.items():
+        shown = "(measured on this machine, not compared)" if VOLATILE.search(name) else _shown(value)
+        lines.append(f"{name}: {shown}")
+    return "\n".join(lines)
+
+
 def table(df, digits: int = 3, percent=(), caption: str | None = None):
     """A results table for the page: HTML without the 0..n index, floats rounded to
     ``digits`` (no "-0.000"), integers as integers, columns in ``percent`` as %.
 
     Returns a pandas ``Styler``; make it the cell's last expression to show it.
     """
-    import numbers
 
     import pandas as pd
 
