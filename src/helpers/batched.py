@@ -299,17 +299,21 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
     n_out = 4 if has_val else 2
 
     @tf.function
-    def run(n_epochs):
+    def run(start, n_epochs):
         arrays = tuple(tf.TensorArray(tf.float32, size=n_epochs) for _ in range(n_out))
 
-        def body(e, arrays):
-            values = step_fn(e)
-            return e + 1, tuple(a.write(e, v) for a, v in zip(arrays, values, strict=True))
+        def body(i, arrays):
+            values = step_fn(start + i)  # the epoch number drives Adam's step and the masks
+            return i + 1, tuple(a.write(i, v) for a, v in zip(arrays, values, strict=True))
 
-        _, arrays = tf.while_loop(lambda e, _: e < n_epochs, body, (tf.constant(0), arrays))
+        _, arrays = tf.while_loop(lambda i, _: i < n_epochs, body, (tf.constant(0), arrays))
         return [a.stack() for a in arrays]
 
-    out = [o.numpy() for o in run(tf.constant(epochs))]  # each [epochs, S]
+    from .progress import epoch_chunks
+
+    pieces = [[o.numpy() for o in run(tf.constant(start), tf.constant(count))]
+              for start, count in epoch_chunks(epochs, f"batched_fit ({S} models)")]
+    out = [np.concatenate([p[j] for p in pieces]) for j in range(n_out)]  # each [epochs, S]
     keys = ["loss", "accuracy", "val_loss", "val_accuracy"][:n_out]
     histories = []
     for s in range(S):

@@ -175,8 +175,11 @@ def fast_fit(models, x, y, epochs: int, validation_data=None, track=None):
     uniq = {}
     train_ = [uniq.setdefault((id(t[0]), id(t[1])), (tf.constant(t[0]), tf.constant(t[1]))) for t in train]
     xv_, yv_ = tf.constant(xv), tf.constant(yv)
-    out = run(tf.constant(epochs))
-    out = [o.numpy() for o in out]
+    from .progress import epoch_chunks
+
+    pieces = [[o.numpy() for o in run(tf.constant(count))]
+              for _, count in epoch_chunks(epochs, f"fast_fit ({n} models)")]
+    out = [np.concatenate([p[j] for p in pieces]) for j in range(len(pieces[0]))]
     keys = ["loss", "accuracy", "val_loss", "val_accuracy"] if has_val else ["loss", "accuracy"]
     keys += list(track)
     k = len(keys)
