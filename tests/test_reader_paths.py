@@ -58,3 +58,40 @@ def test_downloaded_notebook_runs_in_a_colab_like_environment(colab_like_python,
                         "-k", "colab-like", "-p", "QUICK", "True", "--cwd", str(work)],
                        capture_output=True, text=True, env=env, timeout=1200)
     assert r.returncode == 0, r.stderr[-4000:]
+
+
+@pytest.mark.notebook
+def test_binder_environment_and_postbuild(tmp_path):
+    """What repo2docker does with .binder/: install requirements.txt (pinned by
+    constraints.txt) into a fresh environment, run postBuild in the repository,
+    then the notebooks import the book's helpers and find its results."""
+    repo = tmp_path / "repo"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for f in filter(None, files):
+        if (ROOT / f).is_file():
+            (repo / f).parent.mkdir(parents=True, exist_ok=True)
+            (repo / f).write_bytes((ROOT / f).read_bytes())
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", ".binder/requirements.txt"],
+                       cwd=repo, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, r.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DROPOUT_BOOK_", "VIRTUAL_ENV"))}
+    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+    r = subprocess.run(["bash", ".binder/postBuild"], cwd=repo, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    probe = ("import helpers, json; from helpers.experiments import load_results; "
+             "print(json.dumps([helpers.__file__, len(load_results())]))")
+    r = subprocess.run([str(py), "-c", probe], cwd=repo / "notebooks", env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    path, n_results = json.loads(r.stdout.strip().splitlines()[-1])
+    assert path.startswith(str(repo)), "helpers comes from the repository (editable install)"
+    assert n_results >= 12, "the recorded CIFAR-10 results are found from the notebooks folder"
+    r = subprocess.run([str(venv / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                        "--output-dir", str(tmp_path), "notebooks/01_dropout_in_one_cell.ipynb"],
+                       cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
