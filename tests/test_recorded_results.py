@@ -87,6 +87,7 @@ TAMPERING = {
     "fewer epochs": (("protocol", "epochs"), 30),
     "dirty commit": (("provenance", "git_commit"), "0" * 40 + "+dirty"),
     "unknown dataset": (("provenance", "dataset", "sha256"), "f" * 64),
+    "seed True (a bool is an int in Python)": (("seed",), True),
 }
 
 
@@ -95,9 +96,15 @@ def test_tampered_result_is_rejected(edit):
     r = copy.deepcopy(_b0())
     if edit == "seed token 10 for seed 1":
         r = {**r, "seed": 1, "name": "b-seed1", "protocol": {**r["protocol"], "seed": 1}}
+    if edit.startswith("seed True"):  # everything else consistent with seed 1 == True
+        r = {**r, "name": "b-seed1", "protocol": {**r["protocol"], "seed": 1},
+             "provenance": {**r["provenance"],
+                            "command": "python -m helpers.experiments cifar10 --config b --seed 1"}}
     path, value = TAMPERING[edit]
     problems = validate_result(_edit(r, path, value))
     assert problems, f"not caught: {edit}"
+    if edit.startswith("seed True"):
+        assert any("bad seed" in p for p in problems), problems
 
 
 def test_truncated_history_is_rejected():

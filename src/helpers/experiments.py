@@ -279,7 +279,7 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
     try:
         config, seed = r["config"], r["seed"]
         need(config in CIFAR_CONFIGS, f"unknown configuration {config!r}")
-        need(isinstance(seed, int) and seed >= 0, f"bad seed {seed!r}")
+        need(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, f"bad seed {seed!r}")
         need(r.get("finished") is True and r.get("full_protocol") is True, "not a finished full run")
         need(r["name"] == f"{config}-seed{seed}", f"name {r['name']!r} does not match config/seed")
         if stem is not None:
