@@ -604,3 +604,13 @@ def test_unknown_pack_message_says_how_to_rebuild(tmp_path):
                                                   "cifar-10-python.tar.gz with `python -m helpers.make_cifar10_pack`, "
                                                   "which also writes the .sha256 file"):
         hdata.verify_cifar10_pack(p)
+
+
+def test_atomic_write_leaves_a_readable_file(tmp_path):
+    """mkstemp creates 0600 files; a recorded result must be readable like the rest of the clone."""
+    import stat
+
+    from helpers._io import atomic_write_json
+
+    path = atomic_write_json(tmp_path / "r.json", {"a": 1})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
