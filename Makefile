@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt
 		"Run: make PYTHON=python3.11 ..." % v)'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test,tune]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
