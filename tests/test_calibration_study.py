@@ -255,8 +255,7 @@ def test_shifted_sets_are_fixed_and_complete():
 @pytest.fixture(scope="module")
 def small_run():
     from helpers.batched import batched_fit
-    from helpers.data import load_digits_split
-    from helpers.studies.regularisers import seed_splits
+    from helpers.data import load_digits_split, seed_splits
 
     (xp, yp), (xt, yt) = load_digits_split(random_state=0)
     seeds = [0, 1, 2]

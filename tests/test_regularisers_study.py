@@ -18,6 +18,7 @@ import pytest  # noqa: E402
 
 import helpers  # noqa: E402,F401
 from helpers import stats  # noqa: E402
+from helpers.data import seed_splits  # noqa: E402
 from helpers.fastfit import fast_fit  # noqa: E402
 from helpers.models import describe  # noqa: E402
 from helpers.plotting import regularisers as figs  # noqa: E402
@@ -220,7 +221,7 @@ def test_seed_splits_are_stratified_and_disjoint():
     rng = np.random.default_rng(0)
     x = rng.random((300, 64)).astype("float32")
     y = np.repeat(np.arange(10), 30)
-    x_fit, y_fit, x_val, y_val = study.seed_splits(x, y, [0, 1], n_fit=50, n_val=30)
+    x_fit, y_fit, x_val, y_val = seed_splits(x, y, [0, 1], n_fit=50, n_val=30)
     assert x_fit.shape == (2, 50, 64) and x_val.shape == (2, 30, 64)
     for s in range(2):
         assert set(y_fit[s]) == set(range(10)) and set(y_val[s]) == set(range(10))
@@ -228,7 +229,7 @@ def test_seed_splits_are_stratified_and_disjoint():
         assert not rows_fit & {r.tobytes() for r in x_val[s]}
     assert not np.array_equal(x_fit[0], x_fit[1])
     with pytest.raises(ValueError):
-        study.seed_splits(x, y, [0], n_fit=290, n_val=20)
+        seed_splits(x, y, [0], n_fit=290, n_val=20)
 
 
 # --------------------------------------------------------------- theory

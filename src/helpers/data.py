@@ -81,6 +81,27 @@ def load_digits_split(test_size: float = 0.3, random_state: int = 0, images: boo
 
 
 # --------------------------------------------------------------------------- CIFAR-10
+def seed_splits(x, y, seeds, n_fit: int, n_val: int):
+    """Per seed, a random training subset of ``n_fit + n_val`` images from
+    ``(x, y)``, split into a fitting part and a validation part (stratified,
+    so every class appears in both). Returns stacked arrays
+    ``x_fit [S, n_fit, 64], y_fit, x_val [S, n_val, 64], y_val``."""
+    from sklearn.model_selection import train_test_split
+
+    n_fit, n_val = check_positive_int(n_fit, "n_fit"), check_positive_int(n_val, "n_val")
+    if n_fit + n_val > len(x):
+        raise ValueError(f"{n_fit} + {n_val} images requested from {len(x)}")
+    parts = [[], [], [], []]
+    for s in seeds:
+        sub, _ = train_test_split(np.arange(len(x)), train_size=n_fit + n_val,
+                                  random_state=int(s), stratify=y)
+        fit, val = train_test_split(sub, train_size=n_fit, random_state=int(s),
+                                    stratify=y[sub])
+        for part, arr in zip(parts, (x[fit], y[fit], x[val], y[val]), strict=True):
+            part.append(arr)
+    return tuple(np.stack(p) for p in parts)
+
+
 def sha256_file(path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -10,7 +10,7 @@ What the chapter uses but does not teach:
   hidden units, max-norm, random sub-pixel shifts of the 8 x 8 digits, and
   early stopping on a validation split with the best weights restored;
 - the tuning protocol (:func:`grid`, :func:`select`, :func:`results_table`,
-  :func:`verdicts`) and the data splits (:func:`seed_splits`);
+  :func:`verdicts`) (the data splits are :func:`helpers.data.seed_splits`);
 - the logistic-regression side of the theory section: the quadratic
   approximation of input dropout (Wager, Wang & Liang 2013), the fits it is
   compared with, and the agreement measures.
@@ -134,28 +134,6 @@ def grid(method: str, values) -> list[Setting]:
         else:
             raise ValueError(f"unknown method {method!r}")
     return out
-
-
-# ------------------------------------------------------------------ data
-def seed_splits(x, y, seeds, n_fit: int, n_val: int):
-    """Per seed, a random training subset of ``n_fit + n_val`` images from
-    ``(x, y)``, split into a fitting part and a validation part (stratified,
-    so every class appears in both). Returns stacked arrays
-    ``x_fit [S, n_fit, 64], y_fit, x_val [S, n_val, 64], y_val``."""
-    from sklearn.model_selection import train_test_split
-
-    n_fit, n_val = check_positive_int(n_fit, "n_fit"), check_positive_int(n_val, "n_val")
-    if n_fit + n_val > len(x):
-        raise ValueError(f"{n_fit} + {n_val} images requested from {len(x)}")
-    parts = [[], [], [], []]
-    for s in seeds:
-        sub, _ = train_test_split(np.arange(len(x)), train_size=n_fit + n_val,
-                                  random_state=int(s), stratify=y)
-        fit, val = train_test_split(sub, train_size=n_fit, random_state=int(s),
-                                    stratify=y[sub])
-        for part, arr in zip(parts, (x[fit], y[fit], x[val], y[val]), strict=True):
-            part.append(arr)
-    return tuple(np.stack(p) for p in parts)
 
 
 # ------------------------------------------------------------------ shifts
