@@ -111,3 +111,32 @@ def test_refuses_what_it_cannot_do(circles):
         batched_fit([circles_mlp(seed=0)], xtr, ytr, 0)
     with pytest.raises(TypeError):
         batched_fit([], xtr, ytr, 2)
+
+
+def test_mask_words_are_uniform_and_independent():
+    """The counter-based hash behind the masks: the TensorFlow finaliser equals the
+    Python one, words are uniform bit by bit, and the masks of two epochs, two
+    layers' keys or two neighbouring positions are uncorrelated."""
+    import tensorflow as tf
+
+    from helpers.batched import _mix, _tf_fmix, mask_bits
+
+    xs = np.array([0, 1, 2, 12345, 0xFFFFFFFF, 0x9E3779B9], np.uint32)
+    assert [int(v) for v in _tf_fmix(tf.constant(xs)).numpy()] == [_mix(int(v)) for v in xs]
+    assert _mix(0) == 0 and _mix(1) == 0x514E28B7  # MurmurHash3 fmix32 known values
+    shape = (20, 50, 100)  # 100,000 words
+    a = mask_bits(_mix(7), 0, shape).numpy()
+    b = mask_bits(_mix(7), 1, shape).numpy()
+    c = mask_bits(_mix(8), 0, shape).numpy()
+    assert a.shape == shape and a.dtype == np.uint32
+    assert len(np.unique(a)) == a.size  # one word per position, no repeats
+    bits = (a.ravel()[:, None] >> np.arange(32, dtype=np.uint32)) & 1
+    se = 0.5 / np.sqrt(a.size)
+    assert np.all(np.abs(bits.mean(0) - 0.5) < 5 * se)
+    keep = 0.6
+    t = np.uint32(int(keep * 2**32) - 1)
+    ma, mb, mc = (m.ravel() <= t for m in (a, b, c))
+    for m in (ma, mb, mc):
+        assert abs(m.mean() - keep) < 5 * np.sqrt(keep * (1 - keep) / m.size)
+    for x, y in ((ma, mb), (ma, mc), (ma[:-1], ma[1:])):
+        assert abs(np.corrcoef(x, y)[0, 1]) < 5 / np.sqrt(x.size)

@@ -49,6 +49,50 @@ def test_interrupt_then_resume_keeps_every_epoch(tiny_pack, tmp_path):
     assert not (tmp_path / "runs" / "b-seed0-reduced-e4-n40").exists(), "checkpoints cleaned up"
 
 
+def test_probabilities_stored_beside_the_result(tiny_pack, tmp_path):
+    """The test set's probabilities (deterministic and MC-averaged) sit beside the
+    JSON, float16, checked by SHA-256; config (a) has no dropout, so no MC passes."""
+    r = _run(tiny_pack, tmp_path, epochs=1, mc_passes=3)
+    info = r["probabilities"]
+    assert info["file"] == "b-seed0-reduced-e1-n40.probs.npz" and info["mc_passes"] == 3
+    arrays = experiments.load_probabilities(r, tmp_path / "results")
+    assert set(arrays) == {"deterministic", "mc_mean", "labels"}
+    for key in ("deterministic", "mc_mean"):
+        p = arrays[key]
+        assert p.dtype == np.float16 and p.shape == (10, 10)
+        np.testing.assert_allclose(p.astype("float64").sum(1), 1.0, atol=5e-3)
+        assert info[f"{key}_accuracy"] == pytest.approx((p.argmax(1) == arrays["labels"]).mean())
+    assert not np.array_equal(arrays["deterministic"], arrays["mc_mean"])  # dropout was on
+    assert info["deterministic_accuracy"] == pytest.approx(r["test_accuracy"], abs=1e-6)
+    # a changed file is refused
+    path = tmp_path / "results" / info["file"]
+    path.write_bytes(path.read_bytes()[:-1] + b"x")
+    with pytest.raises(ExperimentError, match="SHA-256"):
+        experiments.load_probabilities(r, tmp_path / "results")
+    a = _run(tiny_pack, tmp_path, config="a", epochs=1, mc_passes=3)
+    assert a["probabilities"]["mc_passes"] == 0
+    assert "mc_mean" not in experiments.load_probabilities(a, tmp_path / "results")
+    with pytest.raises(ExperimentError, match="no probabilities"):
+        experiments.load_probabilities({"name": "old"}, tmp_path / "results")
+
+
+def test_mixed_precision_and_xla_options_are_recorded(tiny_pack, tmp_path):
+    r = _run(tiny_pack, tmp_path, epochs=1, mixed_precision=True, jit_compile=False, mc_passes=0,
+             state_dir=None)
+    assert r["protocol"]["mixed_precision"] is True and r["protocol"]["jit_compile"] is False
+    from helpers.models import cifar_convnet
+
+    m = cifar_convnet(seed=0, mixed_precision=True)
+    assert m.get_layer("conv1").compute_dtype == "float16"
+    assert m.get_layer("conv1").variable_dtype == "float32"
+    assert m.get_layer("class").compute_dtype == "float32"  # the softmax stays float32
+    assert type(m.optimizer).__name__ == "LossScaleOptimizer"
+    with pytest.raises(ExperimentError, match="mixed_precision"):
+        _run(tiny_pack, tmp_path, epochs=1, mixed_precision="yes")
+    with pytest.raises(ExperimentError, match="jit_compile"):
+        _run(tiny_pack, tmp_path, epochs=1, jit_compile="fast")
+
+
 def test_refuses_to_overwrite(tiny_pack, tmp_path):
     _run(tiny_pack, tmp_path, epochs=1)
     with pytest.raises(ExperimentError, match="--overwrite"):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .test_notebooks import check_quick_run
+
 ROOT = Path(__file__).resolve().parents[1]
 COLAB_PACKAGES = ["tensorflow", "keras", "scikit-learn", "matplotlib", "pandas", "scipy",
                   "ipykernel", "papermill"]  # papermill only to run the notebook here
@@ -43,8 +45,11 @@ def colab_like_python(tmp_path_factory):
     return py
 
 
+DOWNLOADED = ["01_dropout_in_one_cell", "04_circles", "05_cifar10"]
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("name", ["01_dropout_in_one_cell", "04_circles", "05_cifar10"])
+@pytest.mark.parametrize("name", DOWNLOADED)
 def test_downloaded_notebook_runs_in_a_colab_like_environment(colab_like_python, name, tmp_path,
                                                               cifar_pack):
     work = tmp_path / "downloads"
@@ -58,6 +63,7 @@ def test_downloaded_notebook_runs_in_a_colab_like_environment(colab_like_python,
                         "-k", "colab-like", "-p", "QUICK", "True", "--cwd", str(work)],
                        capture_output=True, text=True, env=env, timeout=1200)
     assert r.returncode == 0, r.stderr[-4000:]
+    check_quick_run(work / "out.ipynb")  # this is these chapters' quick run (test_notebooks.py)
 
 
 @pytest.mark.notebook

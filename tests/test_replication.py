@@ -250,3 +250,60 @@ def test_a_flipped_stated_verdict_is_caught(quick, monkeypatch):
     assert runs.trained == trained  # the same models, only the stated verdict differs
     assert entries[name]["stated_verdict"] == "higher"
     assert entries[name]["outcome"] == "flips"
+
+
+# --- CIFAR-10: the recorded seeds against each other ---------------------------
+
+def test_seeds_needed_known_values():
+    from helpers.replicate import seeds_needed
+
+    # mean 1, sd 1: t(5) / sqrt(6) = 1.05 > 1, t(6) / sqrt(7) = 0.925 < 1
+    assert seeds_needed([0.0, 1.0, 2.0]) == 7
+    assert seeds_needed([1.0, 1.0, 1.0]) == 2  # no spread at all
+    assert seeds_needed([-1.0, 1.0]) is None  # mean zero
+    assert seeds_needed([0.1, 0.3, 0.2], level=0.95) == 4  # t(3) * 0.1 / 2 < 0.2
+    assert seeds_needed([0.2, 0.21, 0.19]) == 2  # tiny spread
+    with pytest.raises(ValueError, match="two seeds"):
+        seeds_needed([1.0])
+
+
+def _summary(accs: dict):
+    return {c: {"seed_list": [0, 1, 2], "test_accuracies": v} for c, v in accs.items()}
+
+
+def test_leave_one_seed_out_on_made_up_results():
+    from helpers.replicate import leave_one_seed_out, loo_sentence
+
+    s = _summary({"a": [0.60, 0.61, 0.62], "b": [0.70, 0.72, 0.69], "c": [0.70, 0.70, 0.71]})
+    out = leave_one_seed_out(s, [("a", "b", "dropout"), ("b", "c", "nothing")])
+    ab, bc = out["cifar10-a-b"], out["cifar10-b-c"]
+    assert [r["held_out"] for r in ab["leave_one_out"]] == [0, 1, 2]
+    assert ab["agree"] == 3 and ab["book"]["verdict"] == "higher"
+    assert ab["leave_one_out"][0]["rest_diff"] == pytest.approx((0.11 + 0.07) / 2)
+    # b -> c: differences 0.00, -0.02, +0.02: no held-out seed agrees in sign
+    assert bc["agree"] == 0 and bc["seeds_needed"] is None
+    assert "each of the 3 seeds" in loo_sentence(ab) and "already separate" in loo_sentence(ab)
+    assert "0 of 3 held-out seeds differ in" in loo_sentence(bc)
+    assert "not re-tested" in loo_sentence(None)
+    with pytest.raises(ValueError, match="same recorded seeds"):
+        leave_one_seed_out({**s, "b": {"seed_list": [0, 1, 3], "test_accuracies": [0.7] * 3}},
+                           [("a", "b", "x")])
+    with pytest.raises(ValueError, match="3 or more"):
+        leave_one_seed_out({c: {"seed_list": [0, 1], "test_accuracies": [0.5, 0.6]}
+                            for c in "ab"}, [("a", "b", "x")])
+
+
+def test_recorded_cifar_table_matches_the_committed_results():
+    """results/replication/cifar10.json is what the committed runs give now."""
+    from helpers.experiments import load_results, summarize_results
+    from helpers.replicate import leave_one_seed_out, load_table
+
+    table = load_table("cifar10")
+    fresh = leave_one_seed_out(summarize_results(load_results().values()))
+    assert set(table) == set(fresh)
+    for name, entry in fresh.items():
+        rec = table[name]
+        for key in ("agree", "held_out_count", "seeds_needed", "seeds"):
+            assert rec[key] == entry[key], (name, key)
+        assert rec["book"]["text"] == entry["book"]["text"]
+        assert rec["provenance"]["command"] == "python -m helpers.replicate --cifar10"

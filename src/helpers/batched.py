@@ -122,6 +122,44 @@ class _Plan:
         self.signature = (self.kind, tuple(self.shapes), tuple(acts), self.optimizer)
 
 
+_GOLDEN = 0x9E3779B9  # odd: multiplying by it permutes the 32-bit integers
+
+
+def _mix(x: int) -> int:
+    """MurmurHash3's 32-bit finaliser (a bijection with full avalanche), in Python."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x85EBCA6B) & 0xFFFFFFFF
+    x ^= x >> 13
+    x = (x * 0xC2B2AE35) & 0xFFFFFFFF
+    return x ^ (x >> 16)
+
+
+def _tf_fmix(x):
+    """The same finaliser on a uint32 tensor."""
+    import tensorflow as tf
+
+    def shift_xor(v, n):
+        return tf.bitwise.bitwise_xor(v, tf.bitwise.right_shift(v, tf.constant(n, tf.uint32)))
+
+    x = shift_xor(x, 16) * tf.constant(0x85EBCA6B, tf.uint32)
+    x = shift_xor(x, 13) * tf.constant(0xC2B2AE35, tf.uint32)
+    return shift_xor(x, 16)
+
+
+def mask_bits(key: int, epoch, shape):
+    """Uniform 32-bit words for one layer's dropout masks at one epoch: the
+    finaliser of (position * golden ratio) XOR a key mixed from (key, epoch).
+    Distinct positions give distinct words (both steps are bijections); keys
+    and epochs decorrelate through the finaliser's avalanche (tests/test_batched.py)."""
+    import tensorflow as tf
+
+    golden = tf.constant(_GOLDEN, tf.uint32)
+    mixed = _tf_fmix(tf.constant(key & 0xFFFFFFFF, tf.uint32) + tf.cast(epoch, tf.uint32) * golden)
+    index = tf.bitcast(tf.reshape(tf.range(int(np.prod(shape)), dtype=tf.int32), shape), tf.uint32)
+    return _tf_fmix(tf.bitwise.bitwise_xor(index * golden, mixed))
+
+
 def _as_stack(x, y, n_models, what):
     """One shared (x, y) or a list with one (equal-shaped) array per model -> [S, n, ...]."""
     if isinstance(x, (list, tuple)) != isinstance(y, (list, tuple)):
@@ -218,12 +256,11 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
     def bcast(t, v):  # per-copy scalar -> broadcastable against v [S, ...]
         return tf.reshape(t, [S] + [1] * (len(v.shape) - 1))
 
-    def forward(x_, noise=None):
+    def forward(x_, epoch=None):
         h = x_
         for k in range(n_layers):
-            if noise is not None and use_dropout[k]:
-                keep_b = bcast(1.0 - rates[k], h)
-                h = tf.where(noise[k] < keep_b, h / keep_b, tf.zeros_like(h))
+            if epoch is not None and use_dropout[k]:
+                h = h * noise_for(k, epoch, h)
             h = tf.matmul(h, W[k]) + B[k][:, None, :]
             if k < n_layers - 1 and plan.activations[k] == "relu":
                 h = tf.nn.relu(h)
@@ -250,16 +287,23 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
         xv_t = tf.broadcast_to(tf.constant(xv), [S, *xv.shape[1:]])
         yv_t = tf.broadcast_to(tf.constant(yv), [S, *yv.shape[1:]])
 
-    def draw_noise(e):
-        # Uniform draws for the dropout masks, made outside the compiled update: XLA's
-        # CPU random-number generator is far slower than TensorFlow's own kernel.
-        shape = [S, xs.shape[1]]
-        return [tf.random.stateless_uniform(shape + [plan.shapes[k][0]], seed=tf.stack([seed * 1009 + k, e]))
-                if use_dropout[k] else tf.zeros([1]) for k in range(n_layers)]
+    # Dropout masks: a counter-based hash of (mask seed, layer, epoch, position),
+    # computed inside the compiled update and fused with the layer's arithmetic, so
+    # the random numbers never exist as arrays. A 32-bit hash below keep * 2**32
+    # keeps a unit with probability 1 - rate (to 2**-32).
+    mask_keys = [_mix(seed * 1009 + k + 1) for k in range(n_layers)]
+    # P(bits <= keep * 2**32 - 1) = keep (exact in float64); no dropout keeps every unit
+    thresholds = [tf.constant(np.array([math.floor((1.0 - p.rates[k]) * 2.0**32) - 1 for p in plans],
+                                       np.uint32)) for k in range(n_layers)]
 
-    def update(e, noise):
+    def noise_for(k, e, h):
+        """Inverted-dropout factors for layer k's input h [S, n, d]: 0 or 1/keep."""
+        bits = mask_bits(mask_keys[k], e, h.shape)
+        return tf.where(bits <= bcast(thresholds[k], h), bcast(1.0 / (1.0 - rates[k]), h), 0.0)
+
+    def update(e):
         with tf.GradientTape() as tape:
-            loss, acc = loss_acc(forward(xs_t, noise), ys_t)
+            loss, acc = loss_acc(forward(xs_t, e), ys_t)
             total = tf.reduce_sum(loss)  # copies share no weights: d total / d W_s = d loss_s / d W_s
         grads = tape.gradient(total, params)
         t = tf.cast(e + 1, tf.float32)
@@ -291,27 +335,29 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
             out += list(loss_acc(forward(xv_t), yv_t))
         return out
 
-    compiled_update = tf.function(update, jit_compile=jit_compile)
-
-    def step_fn(e):
-        return compiled_update(e, draw_noise(e))
-
     n_out = 4 if has_val else 2
 
-    @tf.function
     def run(start, n_epochs):
+        # the whole piece of training, loop included, is one compiled program
         arrays = tuple(tf.TensorArray(tf.float32, size=n_epochs) for _ in range(n_out))
 
         def body(i, arrays):
-            values = step_fn(start + i)  # the epoch number drives Adam's step and the masks
+            values = update(start + i)  # the epoch number drives Adam's step and the masks
             return i + 1, tuple(a.write(i, v) for a, v in zip(arrays, values, strict=True))
 
         _, arrays = tf.while_loop(lambda i, _: i < n_epochs, body, (tf.constant(0), arrays))
         return [a.stack() for a in arrays]
 
+    compiled = {}  # one program per piece length (at most two: the pieces and the rest)
+
+    def run_piece(start, count):
+        if count not in compiled:
+            compiled[count] = tf.function(lambda s_: run(s_, count), jit_compile=jit_compile)
+        return [o.numpy() for o in compiled[count](tf.constant(start))]
+
     from .progress import epoch_chunks
 
-    pieces = [[o.numpy() for o in run(tf.constant(start), tf.constant(count))]
+    pieces = [run_piece(start, count)
               for start, count in epoch_chunks(epochs, f"batched_fit ({S} models)")]
     out = [np.concatenate([p[j] for p in pieces]) for j in range(n_out)]  # each [epochs, S]
     keys = ["loss", "accuracy", "val_loss", "val_accuracy"][:n_out]

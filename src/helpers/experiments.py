@@ -27,13 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_write_json
+from ._io import atomic_write_bytes, atomic_write_json
 from ._validate import check_nonnegative_int, check_positive_int
 from .data import DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
 from .models import CIFAR_CONFIGS, cifar_convnet
 from .paths import project_root, results_dir
 
 FULL_PROTOCOL = {"epochs": 55, "batch_size": 250, "validation_split": 0.2, "train_samples": 50000}
+#: Monte Carlo dropout passes averaged for the stored test-set probabilities.
+MC_PASSES = 30
 
 
 class ExperimentError(RuntimeError):
@@ -126,12 +128,18 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
                 batch_size: int = FULL_PROTOCOL["batch_size"],
                 train_samples: int = FULL_PROTOCOL["train_samples"], data_path=None,
                 results_dir=None, state_dir=None, overwrite: bool = False, stop_after=None,
-                verbose: bool = True, command=None):
+                verbose: bool = True, command=None, mixed_precision: bool = False,
+                jit_compile="auto", mc_passes: int = MC_PASSES):
     """Train one configuration; return the result dict (also written when ``results_dir``).
 
     ``state_dir`` enables per-epoch checkpoints and resuming; ``stop_after``
     ends this invocation after that many epochs in total (as an interruption
-    would), leaving the checkpoint for the next call.
+    would), leaving the checkpoint for the next call. ``mixed_precision`` and
+    ``jit_compile`` (for GPUs) go to :func:`~helpers.models.cifar_convnet` and
+    are recorded in the result. With ``results_dir``, the test-set class
+    probabilities are stored beside the JSON (:func:`save_probabilities`):
+    the deterministic pass and the mean of ``mc_passes`` Monte Carlo dropout
+    passes (0: deterministic only).
     """
     import keras
 
@@ -147,6 +155,11 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         raise ExperimentError(f"train_samples must be at most 50000, got {train_samples}")
     if stop_after is not None:
         stop_after = check_positive_int(stop_after, "stop_after")
+    if not isinstance(mixed_precision, bool):
+        raise ExperimentError(f"mixed_precision must be True or False, got {mixed_precision!r}")
+    if jit_compile not in ("auto", True, False):
+        raise ExperimentError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+    mc_passes = check_nonnegative_int(mc_passes, "mc_passes")
     name = result_name(config, seed, epochs, train_samples)
     out_path = Path(results_dir) / f"{name}.json" if results_dir else None
     if out_path is not None and out_path.exists() and not overwrite:
@@ -157,7 +170,8 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     x_test, y_test = prepare_cifar10(x_test, y_test)
     spec = CIFAR_CONFIGS[config]
     meta = {"config": config, "seed": seed, "epochs": epochs, "batch_size": batch_size,
-            "train_samples": int(len(x_train)), "validation_split": FULL_PROTOCOL["validation_split"]}
+            "train_samples": int(len(x_train)), "validation_split": FULL_PROTOCOL["validation_split"],
+            "mixed_precision": mixed_precision, "jit_compile": jit_compile}
     ckpt = _EpochCheckpoint(Path(state_dir) / name, meta) if state_dir else None
     progress = ckpt.load() if ckpt else None
 
@@ -171,7 +185,8 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
             print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
     else:
         model = cifar_convnet(dropout=spec["dropout"], max_norm=spec["max_norm"],
-                              optimizer=spec["optimizer"], seed=seed)
+                              optimizer=spec["optimizer"], seed=seed,
+                              mixed_precision=mixed_precision, jit_compile=jit_compile)
         history, epoch_seconds, start = {}, [], 0
         checkpoint_seconds = []
 
@@ -213,7 +228,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         "seed": seed,
         "full_protocol": full,
         "protocol": {**meta, "optimizer": spec["optimizer"], "dropout": spec["dropout"],
-                     "max_norm": spec["max_norm"], "mixed_precision": False},
+                     "max_norm": spec["max_norm"]},
         "history": history,
         "test_loss": float(test["loss"]),
         "test_accuracy": float(test["accuracy"]),
@@ -231,6 +246,10 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         },
     }
     if out_path is not None:
+        # the probabilities first: a result file never names a missing file
+        set_seed(seed + 7919)  # the MC passes' masks
+        result["probabilities"] = save_probabilities(
+            model, x_test, y_test, out_path.with_suffix(".probs.npz"), mc_passes)
         atomic_write_json(out_path, result)
         if verbose:
             print(f"wrote {out_path}: test accuracy {result['test_accuracy']:.4f}", flush=True)
@@ -239,6 +258,68 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
             f.unlink()
         ckpt.state_dir.rmdir()
     return result
+
+
+def save_probabilities(model, x_test, y_test, path, mc_passes: int = MC_PASSES) -> dict:
+    """Write the test set's class probabilities to ``path`` (compressed ``.npz``,
+    written atomically): ``deterministic`` (``model.predict``, dropout off),
+    ``mc_mean`` (the mean of ``mc_passes`` passes with dropout on; absent for 0),
+    both float16 ``[n, classes]``, and ``labels`` (uint8). Returns what the result
+    JSON records about the file: its name, SHA-256, the pass count and the
+    accuracy each array gives (a check that the file belongs to the run).
+    A model without Dropout layers gets no MC passes (they would all be equal).
+    The caller seeds the MC masks (``keras.utils.set_random_seed``)."""
+    import hashlib
+    import io
+
+    import keras
+
+    mc_passes = check_nonnegative_int(mc_passes, "mc_passes")
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        raise ExperimentError("save_probabilities: training=True would also switch BatchNormalization")
+    if not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers):
+        mc_passes = 0
+    labels = np.asarray(y_test).argmax(-1) if np.ndim(y_test) == 2 else np.asarray(y_test).ravel()
+    arrays = {"deterministic": np.asarray(model.predict(x_test, batch_size=1000, verbose=0), "float32"),
+              "labels": labels.astype("uint8")}
+    if mc_passes:
+        total = np.zeros_like(arrays["deterministic"], dtype="float64")
+        for _ in range(mc_passes):  # dropout on: each pass draws new masks for every image
+            for i in range(0, len(x_test), 1000):
+                total[i:i + 1000] += np.asarray(model(x_test[i:i + 1000], training=True), "float64")
+        arrays["mc_mean"] = (total / mc_passes).astype("float32")
+    info = {"file": Path(path).name, "mc_passes": mc_passes, "dtype": "float16"}
+    for key in ("deterministic", "mc_mean"):
+        if key in arrays:
+            info[f"{key}_accuracy"] = float((arrays[key].argmax(-1) == labels).mean())
+            arrays[key] = arrays[key].astype("float16")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    data = buf.getvalue()
+    atomic_write_bytes(path, data)
+    info["sha256"] = hashlib.sha256(data).hexdigest()
+    return info
+
+
+def load_probabilities(result: dict, folder=None) -> dict:
+    """The arrays :func:`save_probabilities` stored for a recorded result, after
+    checking the file's SHA-256 against the result's record."""
+    import hashlib
+
+    info = result.get("probabilities")
+    if not info:
+        raise ExperimentError(f"{result.get('name')}: no probabilities recorded (an older run; "
+                              f"re-run it with the current runner)")
+    path = results_dir("cifar10", folder) / info["file"]
+    if not path.is_file():
+        raise ExperimentError(f"{path} is missing: it is recorded beside {result.get('name')}.json")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != info["sha256"]:
+        raise ExperimentError(f"{path} does not match the SHA-256 recorded in {result.get('name')}.json")
+    import io
+
+    with np.load(io.BytesIO(data)) as z:
+        return {k: z[k] for k in z.files}
 
 
 def load_results(folder=None, full_only: bool = True):
@@ -389,11 +470,19 @@ def main(argv=None) -> int:
     c.add_argument("--overwrite", action="store_true", help="replace an existing result file")
     c.add_argument("--stop-after", type=int, default=None,
                    help="stop after this many epochs in total (resume later with the same command)")
+    c.add_argument("--mixed-precision", action="store_true",
+                   help="float16 compute, float32 weights and softmax (GPUs with tensor cores)")
+    c.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
+                   help="XLA compilation of the training step (default: Keras decides)")
+    c.add_argument("--mc-passes", type=int, default=MC_PASSES,
+                   help=f"MC dropout passes for the stored test probabilities (default {MC_PASSES}; 0: none)")
     args = p.parse_args(argv)
     try:
         r = run_cifar10(config=args.config, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
                         train_samples=args.train_samples, data_path=args.data, results_dir=args.results_dir,
                         state_dir=args.state_dir, overwrite=args.overwrite, stop_after=args.stop_after,
+                        mixed_precision=args.mixed_precision, mc_passes=args.mc_passes,
+                        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
                         command="python -m helpers.experiments " + shlex.join(sys.argv[1:] if argv is None else argv))
     except (ExperimentError, DatasetError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

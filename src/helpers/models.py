@@ -175,7 +175,8 @@ CIFAR_CONFIGS = {
 
 def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = "adam",
                   rate: float = 0.5, max_norm_value: float = 2.0, seed=None,
-                  input_shape=(32, 32, 3), n_classes: int = 10):
+                  input_shape=(32, 32, 3), n_classes: int = 10, mixed_precision: bool = False,
+                  jit_compile="auto"):
     """The chapter's ConvNet: [Conv2D(64, 3x3) -> MaxPool(2x2) -> Dropout] x 2 ->
     Flatten -> Dense(256) -> Dense(n_classes, softmax). He-uniform initialisation.
 
@@ -185,9 +186,19 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
     cross-entropy (one-hot labels) and accuracy. Plain SGD uses Keras' default
     learning rate of 0.01 and no momentum; ``"sgd_nesterov"`` starts at 0.01 and
     decays it to zero over the full protocol's steps (cosine) with Nesterov momentum 0.9.
+
+    For GPUs: ``mixed_precision=True`` computes every layer in float16 with float32
+    weights (policy ``"mixed_float16"``) except the softmax output layer, which stays
+    float32, and wraps the optimizer in a ``LossScaleOptimizer``; ``jit_compile``
+    goes to ``model.compile`` (``"auto"``: Keras decides, ``True``: XLA).
     """
     rate = check_rate(rate, "rate")
     check_choice(optimizer, OPTIMIZERS, "optimizer")
+    if not isinstance(mixed_precision, bool):
+        raise TypeError(f"mixed_precision must be True or False, got {mixed_precision!r}")
+    if jit_compile not in ("auto", True, False):
+        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+    mp = {"dtype": "mixed_float16"} if mixed_precision else {}
     max_norm_value = check_positive_float(max_norm_value, "max_norm_value")
     _seed(seed)
     conv_c = keras.constraints.MaxNorm(max_norm_value, axis=[0, 1, 2]) if max_norm else None
@@ -197,17 +208,21 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
     h = inputs
     for block in (1, 2):
         h = layers.Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform",
-                          kernel_constraint=conv_c, name=f"conv{block}")(h)
-        h = layers.MaxPooling2D((2, 2), name=f"pool{block}")(h)
+                          kernel_constraint=conv_c, name=f"conv{block}", **mp)(h)
+        h = layers.MaxPooling2D((2, 2), name=f"pool{block}", **mp)(h)
         if dropout and rate:
-            h = layers.Dropout(rate, name=f"dropout{block}")(h)
-    h = layers.Flatten(name="flatten")(h)
+            h = layers.Dropout(rate, name=f"dropout{block}", **mp)(h)
+    h = layers.Flatten(name="flatten", **mp)(h)
     h = layers.Dense(256, activation="relu", kernel_initializer="he_uniform",
-                     kernel_constraint=dense_c, name="dense")(h)
-    outputs = layers.Dense(n_classes, activation="softmax", name="class")(h)
+                     kernel_constraint=dense_c, name="dense", **mp)(h)
+    out_dtype = {"dtype": "float32"} if mixed_precision else {}
+    outputs = layers.Dense(n_classes, activation="softmax", name="class", **out_dtype)(h)
     model = keras.Model(inputs, outputs, name="cifar_convnet")
-    model.compile(optimizer=_optimizer(optimizer), loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+    opt = _optimizer(optimizer)
+    if mixed_precision:
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
     return model
 
 

@@ -10,6 +10,12 @@ their 95 % t-intervals and whether the stated verdict holds; and writes
 ``<out>/<study>.json`` atomically, with provenance. Claims not run keep their
 entry in an existing file. Exit status 1 when a verdict flips.
 
+    python -m helpers.replicate --cifar10
+
+re-tests chapter 5's CIFAR-10 comparisons against their own recorded seeds
+(one held out at a time, :func:`leave_one_seed_out`; retraining is 20-80 min
+per run on a CPU) and says how many seeds the measured spread would need.
+
 The replication's dropout masks come from their own stream too
 (``mask_seed`` = the first replication seed), so nothing but the code is
 shared with the book's runs.
@@ -125,8 +131,107 @@ def replicate(names=None, seeds=range(1000, 1030), epochs=None, book=True,
     return out
 
 
+#: Largest seed count :func:`seeds_needed` reports; beyond it, "more than".
+MAX_SEEDS = 1000
+
+
+def seeds_needed(diffs, level: float = 0.95, limit: int = MAX_SEEDS) -> int | None:
+    """The smallest number of paired seeds n >= 2 whose t-interval would
+    exclude zero if the per-seed differences kept the mean and spread measured
+    in ``diffs``: ``t(n-1) * sd / sqrt(n) < |mean|``. A planning figure, not a
+    promise (the mean and spread are themselves estimates). ``None`` when even
+    ``limit`` seeds would not do (the mean is tiny against the spread)."""
+    import math
+
+    d = stats._values(diffs, "diffs")
+    if d.size < 2:
+        raise ValueError("seeds_needed: need the differences of at least two seeds")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0.0:
+        return 2 if mean != 0.0 else None
+    for n in range(2, int(limit) + 1):
+        if stats._t_quantile(n - 1, level) * sd / math.sqrt(n) < abs(mean):
+            return n
+    return None
+
+
+def leave_one_seed_out(summary: dict, comparisons=None, level: float = 0.95) -> dict:
+    """The CIFAR-10 comparisons re-tested against their own recorded seeds.
+
+    Retraining a configuration takes 20-80 minutes on a CPU, so instead each
+    recorded seed is held out in turn: the other seeds give an estimate, and
+    the held-out seed's difference either has the same sign as that estimate
+    or not. ``summary``: :func:`helpers.experiments.summarize_results`;
+    ``comparisons``: ``(left, right, what)`` triples (default: chapter 5's).
+    Per comparison: the all-seeds :func:`helpers.stats.compare` (paired), one
+    row per held-out seed, how many held-out seeds agree in sign, and
+    :func:`seeds_needed`.
+    """
+    import numpy as np
+
+    if comparisons is None:
+        from .studies.cifar import COMPARISONS as comparisons
+    out = {}
+    for left, right, what in comparisons:
+        for c in (left, right):
+            if c not in summary:
+                raise ValueError(f"configuration {c!r} has no recorded result")
+        a, b = summary[left], summary[right]
+        if a["seed_list"] != b["seed_list"]:
+            raise ValueError(f"({left}) and ({right}) need the same recorded seeds to pair them")
+        seeds = list(a["seed_list"])
+        if len(seeds) < 3:
+            raise ValueError(f"({right}) - ({left}): leave-one-seed-out needs 3 or more seeds")
+        d = np.asarray(b["test_accuracies"], float) - np.asarray(a["test_accuracies"], float)
+        full = stats.compare(a["test_accuracies"], b["test_accuracies"], paired=True, level=level)
+        rows = []
+        for i, seed in enumerate(seeds):
+            rest = np.delete(d, i)
+            rest_cmp = stats.compare(np.zeros(rest.size), rest, paired=True, level=level)
+            rows.append({"held_out": int(seed), "held_out_diff": float(d[i]),
+                         "rest_diff": float(rest.mean()), "rest_verdict": rest_cmp["verdict"],
+                         "same_sign": bool(np.sign(d[i]) == np.sign(rest.mean()) != 0)})
+        out[f"cifar10-{left}-{right}"] = {
+            "name": f"cifar10-{left}-{right}", "chapter": "05_cifar10", "study": "cifar10",
+            "description": f"test accuracy, ({right}) minus ({left}): {what}",
+            "left": left, "right": right, "seeds": format_seeds(seeds),
+            "book": {**full, "text": stats.describe_comparison(full)},
+            "leave_one_out": rows,
+            "agree": sum(r["same_sign"] for r in rows), "held_out_count": len(rows),
+            "seeds_needed": seeds_needed(d, level),
+        }
+    return out
+
+
+def loo_sentence(entry: dict | None) -> str:
+    """A clause for the prose about one CIFAR-10 comparison's held-out seeds."""
+    if not entry or "leave_one_out" not in entry:
+        return "not re-tested yet (run python -m helpers.replicate --cifar10)"
+    k, n = entry["agree"], entry["held_out_count"]
+    agree = (f"each of the {n} seeds, held out, differs in the direction the other "
+             f"{n - 1} give" if k == n else
+             f"{k} of {n} held-out seeds differ{'s' * (k == 1)} in the direction the other "
+             f"{n - 1} give")
+    need = entry["seeds_needed"]
+    if need is None:
+        more = f"no number of seeds up to {MAX_SEEDS} would separate it from zero at this spread"
+    elif need <= n:
+        more = f"{n} seeds already separate it from zero"
+    else:
+        more = f"about {need} seeds would be needed to separate it from zero at this spread"
+    return f"{agree}; {more}"
+
+
 def report_lines(entry: dict) -> str:
     lines = [f"{entry['name']} ({entry['chapter']}): {entry['description']}"]
+    if "leave_one_out" in entry:
+        lines.append(f"  book, seeds {entry['seeds']}: {entry['book']['text']}")
+        for r in entry["leave_one_out"]:
+            lines.append(f"  seed {r['held_out']} held out: its difference "
+                         f"{stats.signed(r['held_out_diff'])}, the others' "
+                         f"{stats.signed(r['rest_diff'])} ({r['rest_verdict']})")
+        lines.append(f"  {loo_sentence(entry)}")
+        return "\n".join(lines)
     for key, label in (("book", "book"), ("replication", "replication")):
         if key in entry:
             e = entry[key]
@@ -211,11 +316,22 @@ def main(argv=None) -> int:
                    help="folder of the tables (default results/replication/)")
     p.add_argument("--no-book", action="store_true",
                    help="skip recomputing the book's own estimates")
+    p.add_argument("--cifar10", action="store_true",
+                   help="instead: hold out each recorded CIFAR-10 seed in turn (results/cifar10)")
     args = p.parse_args(argv)
     try:
-        seeds = parse_seeds(args.seeds)
         command = "python -m helpers.replicate " + shlex.join(
             sys.argv[1:] if argv is None else argv)
+        if args.cifar10:
+            from .experiments import load_results, summarize_results
+
+            entries = leave_one_seed_out(summarize_results(load_results().values()))
+            for entry in entries.values():
+                print(report_lines(entry), flush=True)
+            for path in write_table(args.out, entries, provenance(command)):
+                print(f"wrote {path}")
+            return 0
+        seeds = parse_seeds(args.seeds)
         entries = replicate(args.claims, seeds, book=not args.no_book, verbose=True)
         for path in write_table(args.out, entries, provenance(command)):
             print(f"wrote {path}")
