@@ -147,3 +147,41 @@ def test_every_glued_value_is_under_output_comparison(path):
     assert used, "the prose uses no glued value"
     missing = sorted(used - set(listed))
     assert not missing, f"glued values the report does not list: {missing[:5]}"
+
+
+EXERCISE = re.compile(r"^```\{exercise\}[^\n]*\n:label: (ex-\d\d-\d+)\n", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_with_hidden_executable_solutions(path):
+    """Each chapter ends with 2-4 sphinx-exercise exercises after its key points;
+    each solution is a dropdown (hidden by default) around code cells that nbval
+    runs with the chapter, and that print what they found."""
+    cells = json.loads(path.read_text())["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    md = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown"]
+    heads = [i for i in md if re.search(r"^## Exercises$", text[i], re.M)]
+    key = [i for i in md if re.search(r"^## Key points$", text[i], re.M)]
+    assert len(heads) == 1 and key and heads[0] > key[-1], "one '## Exercises' after '## Key points'"
+    titles = [t for i in md for t in re.findall(r"^```\{exercise\}(.*)$", text[i], re.M)]
+    # sphinx-exercise 1.2 fails to register an exercise whose title holds `code`
+    # (its solution then reports "undefined label"): plain words in titles
+    assert not any("`" in t for t in titles), titles
+    labels = [(i, m) for i in md for m in EXERCISE.findall(text[i])]
+    number = path.stem[:2]
+    assert 2 <= len(labels) <= 4, f"{len(labels)} exercises (2-4 expected)"
+    assert [m for _, m in labels] == [f"ex-{number}-{k}" for k in range(1, len(labels) + 1)]
+    assert labels[0][0] == heads[0]
+    for (i, label), nxt in zip(labels, [j for j, _ in labels[1:]] + [len(cells) - 1], strict=True):
+        start = i + 1
+        assert text[start].strip() == f"```{{solution-start}} {label}\n:class: dropdown\n```", label
+        end = next(j for j in range(start, nxt) if text[j].strip() == "```{solution-end}\n```")
+        body = cells[start + 1:end]
+        assert body and all(c["cell_type"] == "code" for c in body), f"{label}: no solution code"
+        for c in body:
+            assert not _tags(c) & HIDDEN, f"{label}: the dropdown hides the solution, not a tag"
+            assert c["execution_count"], f"{label}: solution not executed"
+            shown = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                            for o in c.get("outputs", []))
+            assert shown.strip(), f"{label}: the solution shows no result"
+    assert cells[-1]["cell_type"] == "code" and "glue_report" in text[-1], "the report cell stays last"
