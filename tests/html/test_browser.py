@@ -216,3 +216,32 @@ def test_internal_links_resolve(page):
         if parsed.fragment and target.suffix == ".html" and parsed.fragment not in _ids(target):
             problems.append(f"{href}: no anchor #{parsed.fragment}")
     assert not problems, f"broken internal links on {page}:\n" + "\n".join(problems)
+
+
+CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_solutions_are_hidden_until_opened(site, browser, page):
+    """Each chapter's exercises render as numbered exercises; every solution is
+    collapsed when the page opens and shows its code (and output) when clicked."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, f"{site}/{page}.html")
+    exercises = browser.find_elements(By.CSS_SELECTOR, "div.exercise")
+    solutions = browser.find_elements(By.CSS_SELECTOR, "div.solution.dropdown")
+    assert 2 <= len(exercises) <= 4 and len(solutions) == len(exercises)
+    for ex in exercises:
+        assert re.match(r"Exercise \d+\.\d+", ex.find_element(By.CSS_SELECTOR, ".admonition-title").text)
+    first = solutions[0]
+    code = first.find_elements(By.CSS_SELECTOR, "div.cell_input")
+    assert code and not any(c.is_displayed() for c in code), "solution visible before it is opened"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", first)
+    # a reader clicks the title; its centre can be the link to the exercise, so
+    # the click goes to the title element itself
+    browser.execute_script("arguments[0].click();",
+                           first.find_element(By.CSS_SELECTOR, ".admonition-title"))
+    WebDriverWait(browser, 10).until(lambda b: code[0].is_displayed())
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    first.screenshot(str(SHOTS / f"solution__{page.replace('/', '__')}.png"))
