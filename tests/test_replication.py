@@ -45,13 +45,21 @@ def test_format_seeds():
 
 # --- the registry ----------------------------------------------------------------
 
+CIRCLES = [c.name for c in claims.CLAIMS if c.study == "circles"]
+
+
 def test_registry_entries_are_complete():
     names = [c.name for c in claims.CLAIMS]
     assert len(names) == len(set(names)) and len(names) >= 3
+    assert not set(names) & set(claims.STUDIES), "a claim named like a study"
     for c in claims.CLAIMS:
         assert c.verdict in stats.VERDICTS[:3], c.name
         assert (ROOT / "notebooks" / f"{c.chapter}.ipynb").is_file(), c.name
-        assert callable(c.run) and callable(c.requests) and c.description
+        assert c.study in claims.STUDIES and claims.STUDIES[c.study].chapter == c.chapter
+        assert callable(c.run) and c.description
+        assert c.glue_form in claims.GLUE_FORMS
+        assert (c.label is not None) == (c.glue_form in ("grouped", "listed")), c.name
+    assert all(callable(c.requests) for c in claims.CLAIMS if c.study == "circles")
     assert claims.get("circles-dropout").verdict == "higher"
     with pytest.raises(KeyError, match="no claim"):
         claims.get("nonsense")
@@ -98,7 +106,11 @@ def test_registry_uses_the_chapters_seeds_and_the_chapter_uses_the_registry():
         if c.chapter == CHAPTER.stem:  # computed through the registry, glued
             assert re.search(rf'claims\.estimate\((\s*#.*)?\s*"{c.name}"', code), c.name
             assert f'glue("{c.glue}"' in code, c.glue
-    assert "study.paired(" not in code, "a second copy of a registry comparison"
+    # the exercises' solutions (after "## Exercises") compare other configurations
+    end = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+               and re.search(r"^## Exercises$", "".join(c["source"]), re.M))
+    page = "\n".join("".join(c["source"]) for c in cells[:end] if c["cell_type"] == "code")
+    assert "study.paired(" not in page, "a second copy of a registry comparison"
 
 
 def test_book_requests_are_the_chapters_batch():
@@ -199,7 +211,7 @@ def test_recorded_table_is_complete_and_consistent():
     table = json.loads(RECORDED.read_text())
     assert table["study"] == "circles"
     report = _glue_report()
-    for c in claims.CLAIMS:
+    for c in claims.of_study("circles"):
         e = table["claims"][c.name]
         rep, book = e["replication"], e["book"]
         seeds = replicate.parse_seeds(rep["seeds"])
@@ -225,13 +237,13 @@ def test_recorded_table_is_complete_and_consistent():
 @pytest.fixture(scope="module")
 def quick():
     runs = claims.circles_runs(mask_seed=CI_SEEDS[0])
-    entries = replicate.replicate(seeds=CI_SEEDS, book=False, runs=runs)
+    entries = replicate.replicate(["circles"], seeds=CI_SEEDS, book=False, runs=runs)
     return entries, runs
 
 
 def test_no_stated_verdict_flips_on_unseen_seeds(quick):
     entries, _ = quick
-    assert set(entries) == {c.name for c in claims.CLAIMS}
+    assert set(entries) == set(CIRCLES)
     flips = {n: e["replication"]["text"] for n, e in entries.items() if e["outcome"] == "flips"}
     assert not flips, f"stated verdicts flip on seeds {replicate.format_seeds(CI_SEEDS)}: {flips}"
     for e in entries.values():

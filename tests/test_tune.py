@@ -78,6 +78,33 @@ def test_bad_arguments(argv, match):
         parse_settings(argv)
 
 
+def test_precision_and_xla_options():
+    s = parse_settings(BASE)
+    assert (s.mixed_precision, s.jit_compile) == (False, "auto")
+    s = parse_settings([*BASE, "--mixed-precision", "--jit-compile", "on"])
+    assert (s.mixed_precision, s.jit_compile) == (True, True)
+    assert parse_settings([*BASE, "--jit-compile"]).jit_compile is True  # the bare flag: on
+    assert parse_settings([*BASE, "--jit-compile", "off"]).jit_compile is False
+    identity = s.search_identity()
+    assert identity["mixed_precision"] is True and identity["jit_compile"] is True
+    with pytest.raises(TuneError, match="invalid choice"):
+        parse_settings([*BASE, "--jit-compile", "yes"])
+
+
+def test_precision_is_part_of_the_search_identity(tmp_path):
+    d = str(tmp_path / "s")
+    tune._prepare_state(parse_settings([*BASE[:-1], d]))
+    with pytest.raises(TuneError, match="differs in: jit_compile, mixed_precision"):
+        tune._prepare_state(parse_settings([*BASE[:-1], d, "--mixed-precision", "--jit-compile", "off"]))
+
+
+def test_digits_mlp_precision_arguments_are_checked():
+    with pytest.raises(TypeError, match="mixed_precision"):
+        tune.digits_mlp(mixed_precision="yes")
+    with pytest.raises(ValueError, match="jit_compile"):
+        tune.digits_mlp(jit_compile=1)
+
+
 def test_environment_variables_are_refused(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     with pytest.raises(TuneError, match="use --chief/--worker"):
@@ -118,6 +145,44 @@ def test_hypermodel_builds_the_chapter_convnet():
     assert "Dropout" not in layers
     assert describe(tune.DropoutHyperModel(s).build(kt.HyperParameters())) == describe(
         cifar_convnet(dropout=False, max_norm=False))
+
+
+def test_mixed_precision_models_keep_a_float32_output_layer():
+    kt = _kt()
+    import keras
+
+    for argv in (["digits", "--space", "rate", "--rates", "0.5"],
+                 ["cifar10", "--space", "rate-maxnorm-lr", "--rates", "0.3", "--max-norms", "3",
+                  "--learning-rates", "3e-4"]):
+        s = parse_settings([*argv, "--dir", "d", "--mixed-precision", "--jit-compile", "on"])
+        model = tune.DropoutHyperModel(s).build(kt.HyperParameters())
+        policies = {layer.name: layer.dtype_policy.name for layer in model.layers
+                    if layer.__class__.__name__ != "InputLayer"}
+        assert policies.pop("class") == "float32", "the softmax output layer computes in float32"
+        assert set(policies.values()) == {"mixed_float16"}, policies
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert model.jit_compile is True
+        if s.dataset == "cifar10":
+            assert float(model.optimizer.inner_optimizer.learning_rate) == pytest.approx(3e-4)
+    s = parse_settings(["digits", "--space", "rate", "--dir", "d", "--jit-compile", "off"])
+    model = tune.DropoutHyperModel(s).build(kt.HyperParameters())
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert model.jit_compile is False and not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_a_mixed_precision_search_runs_and_is_recorded(tmp_path):
+    _kt()
+    s = parse_settings(["digits", "--space", "rate-maxnorm", "--rates", "0,0.5", "--max-norms", "none",
+                        "--epochs", "2", "--train-samples", "100", "--dir", str(tmp_path / "mp"),
+                        "--mixed-precision", "--jit-compile", "off"])
+    table = tune.run(s, verbose=False)
+    assert table["n_completed"] == table["n_trials"] == 2
+    assert all(0.0 <= t["val_accuracy"] <= 1.0 for t in table["trials"])
+    prov = table["provenance"]
+    assert (prov["mixed_precision"], prov["dtype_policy"], prov["jit_compile"]) == (True, "mixed_float16", False)
+    assert prov["jit_compile_resolved"] == {"tuner0": False}
+    assert table["settings"]["mixed_precision"] is True
+    assert json.loads((tmp_path / "mp" / "trials.json").read_text())["provenance"]["dtype_policy"] == "mixed_float16"
 
 
 def test_search_data_never_touches_the_test_set():

@@ -3,11 +3,13 @@
     python -m helpers.replicate [--claims NAME ...] [--seeds 1000-1029]
                                 [--out results/replication/]
 
-For every claim of :data:`helpers.claims.CLAIMS` (or those named), trains
-both sides on the book's seeds, exactly as the chapter does, and on the given
-seeds, which must be disjoint from the book's; prints both estimates with
-their 95 % t-intervals and whether the stated verdict holds; and writes
-``<out>/<study>.json`` atomically, with provenance. Claims not run keep their
+For every claim of :data:`helpers.claims.CLAIMS` (or those named; a study's
+name, e.g. ``calibration``, names all its claims), trains both sides on the
+book's seeds, exactly as the chapter does, and on the given seeds, which must
+be disjoint from the book's; prints both estimates with their 95 %
+t-intervals and whether the stated verdict holds; and writes
+``<out>/<study>.json`` atomically (one file per study), with provenance and
+the wall-clock and CPU seconds of the training. Claims not run keep their
 entry in an existing file. Exit status 1 when a verdict flips.
 
     python -m helpers.replicate --cifar10
@@ -16,9 +18,12 @@ re-tests chapter 5's CIFAR-10 comparisons against their own recorded seeds
 (one held out at a time, :func:`leave_one_seed_out`; retraining is 20-80 min
 per run on a CPU) and says how many seeds the measured spread would need.
 
-The replication's dropout masks come from their own stream too
-(``mask_seed`` = the first replication seed), so nothing but the code is
-shared with the book's runs.
+The replication's dropout masks (and, in chapter 10, its noise and shifts)
+come from their own stream too (``mask_seed`` = the first replication seed)
+wherever they do not already follow each model's seed, so nothing but the
+code is shared with the book's runs. Data splits that depend on the seed
+(:func:`helpers.data.seed_splits`, chapter 7's training subsets) follow it;
+the chapters' fixed splits stay fixed.
 """
 
 from __future__ import annotations
@@ -72,21 +77,26 @@ def format_seeds(seeds) -> str:
 def _summary(claim, left, right, seeds) -> dict:
     res = stats.compare(left, right, paired=claim.paired)
     return {"seeds": format_seeds(seeds), "n": len(seeds), **res,
-            "text": stats.describe_comparison(res),
+            "text": stats.describe_comparison(res, claim.digits),
             "left_values": [float(v) for v in left],
             "right_values": [float(v) for v in right]}
 
 
 def replicate(names=None, seeds=range(1000, 1030), epochs=None, book=True,
               verbose=False, runs=None) -> dict:
-    """Run the claims (all, or those named) on ``seeds``; one entry per claim.
+    """Run the claims (all, or those named; a study's name stands for all its
+    claims) on ``seeds``; one entry per claim.
 
-    ``book``: also recompute the book's estimate with the chapter's batch.
-    ``epochs``: shorter training for quick checks (default: the chapter's).
-    ``runs``: a ``SeedRuns`` to train the replication in (and reuse its
-    models); by default a fresh one whose masks are seeded by ``min(seeds)``.
+    ``book``: also recompute the book's estimate with the chapter's code and
+    seeds (and the chapter's mask stream, ``mask_seed`` 0).
+    ``epochs``: shorter training for quick checks of the circles claims
+    (default: the chapter's; the other studies always run the chapter's protocol).
+    ``runs``: the cache to train the replication in (and reuse its models),
+    for the claims of one study: a ``SeedRuns`` for circles, a
+    :class:`helpers.claims.Runs` otherwise; by default a fresh one whose masks
+    are seeded by ``min(seeds)``.
     """
-    chosen = [_claims.get(n) for n in names] if names else list(_claims.CLAIMS)
+    chosen = _claims.select(names)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("no replication seeds")
@@ -97,9 +107,25 @@ def replicate(names=None, seeds=range(1000, 1030), epochs=None, book=True,
         if used:
             raise ValueError(f"{c.name}: seeds {format_seeds(used)} are the book's own "
                              f"({format_seeds(c.book_seeds)}); replicate on unseen seeds")
-    studies = sorted({c.study for c in chosen})
-    if studies != ["circles"]:
-        raise ValueError(f"only the circles study can be replicated, got {studies}")
+    studies = list(dict.fromkeys(c.study for c in chosen))
+    if runs is not None and len(studies) != 1:
+        raise ValueError(f"runs: the claims of one study at a time, got {studies}")
+    if epochs is not None and studies != ["circles"]:
+        raise ValueError("epochs: only the circles claims train shorter for quick checks; "
+                         "the other studies run the chapter's protocol")
+    out: dict = {}
+    for study in studies:
+        group = [c for c in chosen if c.study == study]
+        if study == "circles":
+            out.update(_replicate_circles(group, seeds, epochs, book, verbose, runs))
+        else:
+            out.update(_replicate_study(study, group, seeds, book, verbose, runs))
+    return out
+
+
+def _replicate_circles(chosen, seeds, epochs, book, verbose, runs) -> dict:
+    """The circles claims: the chapter's batch (every claim of the study, the
+    book's seeds) for the book, one batch for the replication."""
     epochs = _claims.CIRCLES_EPOCHS if epochs is None else epochs
     out: dict = {}
     t0 = time.perf_counter()
@@ -128,6 +154,60 @@ def replicate(names=None, seeds=range(1000, 1030), epochs=None, book=True,
             print(report_lines(entry), flush=True)
     for entry in out.values():
         entry["wall_seconds"] = {"book": round(t_book, 1), "replication": round(t_rep, 1)}
+    return out
+
+
+def _seconds(runs, start: int) -> tuple[list, float, float]:
+    """The experiments ``runs`` read since ``runs.log[start]``, and their
+    wall-clock and CPU seconds (an experiment shared by several claims counts
+    for each)."""
+    keys = list(dict.fromkeys(runs.log[start:]))
+    wall = sum(runs.seconds[k][0] for k in keys)
+    cpu = sum(runs.seconds[k][1] for k in keys)
+    return keys, round(wall, 1), round(cpu, 1)
+
+
+def _replicate_study(study, chosen, seeds, book, verbose, runs) -> dict:
+    """The claims of one study other than circles: each reads its study's
+    experiments from a cache, the book's (mask stream 0) and the
+    replication's (mask stream ``min(seeds)``)."""
+    spec = _claims.STUDIES[study]
+    book_runs = _claims.new_runs(study, 0) if book else None
+    if runs is None:
+        runs = _claims.new_runs(study, mask_seed=min(seeds))
+    out: dict = {}
+    for c in chosen:
+        entry = {"name": c.name, "chapter": c.chapter, "study": c.study,
+                 "description": c.description, "left": c.left, "right": c.right,
+                 "glue": c.glue, "stated_verdict": c.verdict, "paired": c.paired,
+                 "protocol": spec.parameters}
+        if c.label is not None:
+            entry["label"] = c.label
+        wall, cpu = {}, {}
+        if book:
+            start = len(book_runs.log)
+            entry["book"] = {**_summary(c, *c.run(c.book_seeds, book_runs), c.book_seeds),
+                             "mask_seed": book_runs.mask_seed}
+            if c.details is not None:
+                entry["book"]["details"] = c.details(c.book_seeds, book_runs)
+            _, wall["book"], cpu["book"] = _seconds(book_runs, start)
+        start = len(runs.log)
+        rep = _summary(c, *c.run(seeds, runs), seeds)
+        if c.details is not None:
+            rep["details"] = c.details(seeds, runs)
+        keys, wall["replication"], cpu["replication"] = _seconds(runs, start)
+        entry["replication"] = {**rep, "mask_seed": runs.mask_seed}
+        entry["outcome"] = _claims.outcome(c.verdict, rep["verdict"])
+        entry["experiments"] = [k[0] for k in keys]
+        entry["wall_seconds"], entry["cpu_seconds"] = wall, cpu
+        out[c.name] = entry
+        if verbose:
+            print(report_lines(entry), flush=True)
+    if verbose:
+        for label, r in (("book", book_runs), ("replication", runs)):
+            for (name, s), (w, cpu_s) in ({} if r is None else r.seconds).items():
+                print(f"  [{study}] {label}: {name} on {len(s)} seeds: {w:.0f} s, "
+                      f"CPU {cpu_s:.0f} s", flush=True)
     return out
 
 
@@ -236,6 +316,8 @@ def report_lines(entry: dict) -> str:
         if key in entry:
             e = entry[key]
             lines.append(f"  {label + ', seeds ' + e['seeds'] + ':':<34} {e['text']}")
+            for what, value in e.get("details", {}).items():
+                lines.append(f"  {'':<34} {what}: {value}")
     lines.append(f"  stated verdict: {entry['stated_verdict']} -> {entry['outcome']}")
     return "\n".join(lines)
 
@@ -301,14 +383,54 @@ def sentence(entry: dict | None) -> str:
             f"{verdict[entry['outcome']]}")
 
 
+#: ``outcome`` in words, for one verdict and for several.
+_OUTCOME_WORDS = {"holds": ("holds", "hold"), "flips": ("flips", "flip"),
+                  "not confirmed": ("is not confirmed", "are not confirmed"),
+                  "too few seeds": ("has too few seeds", "have too few seeds")}
+
+
+def group_sentence(entries, unit: str = "", labels=None, at: str = "at") -> str:
+    """One clause for several claims (e.g. one per width): ``"replicated on
+    30 unseen seeds: 8 of 9 verdicts hold; the verdict at 4 units flips"``.
+    ``entries``: recorded entries (``None`` for a claim not recorded yet);
+    ``labels`` name them (default: each entry's ``label``, else its ``right``
+    side, else its name), ``at`` and ``unit`` frame the label."""
+    entries = list(entries)
+    if not entries or any(not e or "replication" not in e for e in entries):
+        return "not replicated yet (run python -m helpers.replicate)"
+    if labels is None:
+        labels = [e.get("label", e.get("right", e["name"])) for e in entries]
+    if len(labels) != len(entries):
+        raise ValueError(f"{len(labels)} labels for {len(entries)} entries")
+    ns = sorted({e["replication"]["n"] for e in entries})
+    n = ns[0] if len(ns) == 1 else f"{ns[0]} to {ns[-1]}"
+    held = sum(e["outcome"] == "holds" for e in entries)
+    if held == len(entries):
+        every = "both verdicts hold" if len(entries) == 2 else f"all {len(entries)} verdicts hold"
+        return f"replicated on {n} unseen seeds: {every}"
+    suffix = f" {unit}" if unit else ""
+    rest: dict = {}
+    for e, label in zip(entries, labels, strict=True):
+        if e["outcome"] != "holds":
+            rest.setdefault(e["outcome"], []).append(str(label))
+    parts = []
+    for outcome_, names in rest.items():
+        one, many = _OUTCOME_WORDS[outcome_]
+        parts.append(f"the verdict {at} {names[0]}{suffix} {one}" if len(names) == 1 else
+                     f"the verdicts {at} {', '.join(names)}{suffix} {many}")
+    return (f"replicated on {n} unseen seeds: {held} of {len(entries)} verdicts hold; "
+            + "; ".join(parts))
+
+
 def main(argv=None) -> int:
     from .paths import project_root
 
     p = argparse.ArgumentParser(prog="python -m helpers.replicate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--claims", nargs="+", metavar="NAME",
-                   help="claims to run (default: all): " +
-                   ", ".join(c.name for c in _claims.CLAIMS))
+                   help="claims to run (default: all), or studies for all their claims ("
+                   + ", ".join(_claims.STUDIES) + "): "
+                   + ", ".join(c.name for c in _claims.CLAIMS))
     p.add_argument("--seeds", default="1000-1029", type=str,
                    help="unseen seeds, e.g. 1000-1029 or 1000-1009,2000 (default 1000-1029)")
     root = project_root() or Path.cwd()

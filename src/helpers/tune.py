@@ -18,6 +18,13 @@ value or none) and ``rate-maxnorm-lr`` (and the learning rate); ``--rates``,
 (Gaussian-process Bayesian optimisation, ``--max-trials``) and ``hyperband``
 (``--epochs`` is the largest budget).
 
+For GPUs: ``--mixed-precision`` computes every layer in float16 with float32 weights
+(policy ``"mixed_float16"``, the softmax output layer kept in float32, the optimizer
+wrapped in a ``LossScaleOptimizer``); ``--jit-compile {auto,on,off}`` goes to
+``model.compile(jit_compile=...)`` (``auto``, the default, is Keras' choice: XLA when
+a GPU is visible, not on a CPU-only machine). Both are part of the search's identity
+and are recorded in ``trials.json``, with the value ``auto`` resolved to on each worker.
+
 Distributed: one chief hands out trials, any number of workers train them::
 
     python -m helpers.tune ARGS --chief 0.0.0.0:8476
@@ -82,6 +89,9 @@ DEFAULT_BAYES_TRIALS = 10
 STATE_DIR, TABLE_NAME, SETTINGS_NAME = "state", "trials.json", "search.json"
 _ENV_KEYS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 _MAX_NORM_NONE = 0.0  # how "no max-norm" is spelled inside KerasTuner (choices share one type)
+#: ``--jit-compile`` on the command line -> ``model.compile(jit_compile=...)``.
+JIT_CHOICES = {"auto": "auto", "on": True, "off": False}
+MIXED_POLICY = "mixed_float16"
 
 
 class TuneError(ValueError):
@@ -114,10 +124,13 @@ class TuneSettings:
     port: int | None = None
     worker_id: str | None = None
     overwrite: bool = False
+    mixed_precision: bool = False  # "mixed_float16" for the searched models (float32 output layer)
+    jit_compile: str | bool = "auto"  # model.compile(jit_compile=...): "auto", True or False
 
     def search_identity(self) -> dict:
         keys = ("dataset", "space", "tuner", "values", "fixed", "config", "optimizer", "epochs",
-                "batch_size", "train_samples", "executions", "seed", "max_trials", "factor")
+                "batch_size", "train_samples", "executions", "seed", "max_trials", "factor",
+                "mixed_precision", "jit_compile")
         d = asdict(self)
         out = {k: d[k] for k in keys}
         out["values"] = {k: list(v) for k, v in self.values.items()}
@@ -178,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-norms", default=None, help="comma-separated max-norm values, 'none' for no constraint")
     p.add_argument("--learning-rates", default=None, help="comma-separated learning rates")
     p.add_argument("--data", default=None, help="cifar10: the CIFAR-10 pack (default as helpers.data finds it)")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="float16 compute, float32 weights and softmax output (GPUs with tensor cores)")
+    p.add_argument("--jit-compile", nargs="?", const="on", default="auto", choices=tuple(JIT_CHOICES),
+                   help="XLA compilation of the training step: auto (default: Keras decides, XLA on a "
+                        "GPU, not on a CPU-only machine), on (also the bare flag) or off")
     role = p.add_mutually_exclusive_group()
     role.add_argument("--chief", metavar="HOST:PORT", default=None,
                       help="serve the search on HOST:PORT; workers train the trials")
@@ -297,7 +315,8 @@ def parse_settings(argv=None) -> TuneSettings:
                             values=values, fixed=fixed, config=config, optimizer=optimizer,
                             epochs=epochs, batch_size=batch_size, train_samples=train_samples,
                             executions=executions, seed=seed, max_trials=max_trials, factor=a.factor,
-                            data=a.data, overwrite=a.overwrite)
+                            data=a.data, overwrite=a.overwrite, mixed_precision=a.mixed_precision,
+                            jit_compile=JIT_CHOICES[a.jit_compile])
     size = settings.grid_size
     if a.tuner == "hyperband":
         if max_trials is not None:
@@ -341,25 +360,49 @@ def parse_settings(argv=None) -> TuneSettings:
 
 # --------------------------------------------------------------------------- data and models
 def digits_mlp(rate: float = 0.5, max_norm=None, learning_rate: float = 1e-3, seed=None,
-               hidden: int = 64):
+               hidden: int = 64, mixed_precision: bool = False, jit_compile="auto"):
     """The tiny model of the digits demo: 64 pixels -> Dense(hidden, relu, MaxNorm) ->
-    [Dropout(rate)] -> Dense(10, softmax); Adam, sparse categorical cross-entropy."""
+    [Dropout(rate)] -> Dense(10, softmax); Adam, sparse categorical cross-entropy.
+
+    ``mixed_precision=True`` builds the hidden layers with the ``"mixed_float16"``
+    policy and the softmax output layer in float32, and wraps Adam in a
+    ``LossScaleOptimizer`` (as :func:`helpers.models.cifar_convnet` does);
+    ``jit_compile`` goes to ``model.compile``."""
     import keras
 
     rate = check_rate(rate, "rate")
     max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
+    _check_precision(mixed_precision, jit_compile)
     if seed is not None:
         keras.utils.set_random_seed(check_nonnegative_int(seed, "seed"))
+    mp = {"dtype": MIXED_POLICY} if mixed_precision else {}
     constraint = keras.constraints.MaxNorm(max_norm, axis=0) if max_norm else None
     inputs = keras.Input(shape=(64,), name="pixels")
-    h = keras.layers.Dense(hidden, activation="relu", kernel_constraint=constraint, name="hidden")(inputs)
+    h = keras.layers.Dense(hidden, activation="relu", kernel_constraint=constraint, name="hidden",
+                           **mp)(inputs)
     if rate:
-        h = keras.layers.Dropout(rate, name="dropout")(h)
-    outputs = keras.layers.Dense(10, activation="softmax", name="class")(h)
+        h = keras.layers.Dropout(rate, name="dropout", **mp)(h)
+    out_dtype = {"dtype": "float32"} if mixed_precision else {}
+    outputs = keras.layers.Dense(10, activation="softmax", name="class", **out_dtype)(h)
     model = keras.Model(inputs, outputs, name="digits_mlp")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=_loss_scaled(keras.optimizers.Adam(learning_rate), mixed_precision),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
     return model
+
+
+def _check_precision(mixed_precision, jit_compile) -> None:
+    if not isinstance(mixed_precision, bool):
+        raise TypeError(f"mixed_precision must be True or False, got {mixed_precision!r}")
+    if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
+        raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
+
+
+def _loss_scaled(optimizer, mixed_precision: bool):
+    """``optimizer``, wrapped in a ``LossScaleOptimizer`` under mixed precision (float16
+    gradients underflow without loss scaling)."""
+    import keras
+
+    return keras.optimizers.LossScaleOptimizer(optimizer) if mixed_precision else optimizer
 
 
 def load_search_data(settings: TuneSettings):
@@ -448,13 +491,19 @@ def _classes() -> dict:
             seed = s.seed + self._execution
             self._execution += 1
             if s.dataset == "digits":
-                return digits_mlp(v["rate"], v["max_norm"], v["learning_rate"], seed=seed)
-            model = cifar_convnet(dropout=v["rate"] > 0, max_norm=v["max_norm"] is not None,
-                                  optimizer=s.optimizer, rate=v["rate"],
-                                  max_norm_value=v["max_norm"] or 2.0, seed=seed)
-            steps = s.epochs * math.ceil(s.fit_samples / s.batch_size)
-            model.compile(optimizer=_optimizer(s.optimizer, v["learning_rate"], decay_steps=steps),
-                          loss="categorical_crossentropy", metrics=["accuracy"])
+                model = digits_mlp(v["rate"], v["max_norm"], v["learning_rate"], seed=seed,
+                                   mixed_precision=s.mixed_precision, jit_compile=s.jit_compile)
+            else:
+                model = cifar_convnet(dropout=v["rate"] > 0, max_norm=v["max_norm"] is not None,
+                                      optimizer=s.optimizer, rate=v["rate"],
+                                      max_norm_value=v["max_norm"] or 2.0, seed=seed,
+                                      mixed_precision=s.mixed_precision)
+                steps = s.epochs * math.ceil(s.fit_samples / s.batch_size)
+                opt = _optimizer(s.optimizer, v["learning_rate"], decay_steps=steps)
+                model.compile(optimizer=_loss_scaled(opt, s.mixed_precision),
+                              loss="categorical_crossentropy", metrics=["accuracy"],
+                              jit_compile=s.jit_compile)
+            self.jit_compile_used = bool(model.jit_compile)  # "auto" resolved on this machine
             return model
 
     class ParallelGridOracle(kt.Oracle):
@@ -503,7 +552,8 @@ def _classes() -> dict:
 
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
-            self._event("end", trial, status=str(trial.status))
+            self._event("end", trial, status=str(trial.status),
+                        jit_compile=getattr(self.hypermodel, "jit_compile_used", None))
 
         def run_trial(self, trial, *args, **kwargs):
             self.hypermodel.begin_trial()
@@ -658,6 +708,8 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
             and r[OBJECTIVE] is not None]
     best = min(done, key=lambda r: (-r[OBJECTIVE], r["trial_id"])) if done else None
     workers = {e["tuner_id"]: e.get("device") for e in events if e["event"] == "start"}
+    jit_used = {e["tuner_id"]: e["jit_compile"] for e in events
+                if e["event"] == "end" and e.get("jit_compile") is not None}
     return {
         "name": Path(settings.directory).name,
         "finished": True,
@@ -678,6 +730,10 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
             "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "device": device_description(),
             "workers": workers,
+            "mixed_precision": settings.mixed_precision,
+            "dtype_policy": MIXED_POLICY if settings.mixed_precision else "float32",
+            "jit_compile": settings.jit_compile,
+            "jit_compile_resolved": jit_used,
             "versions": {**versions(), "keras_tuner": kt.__version__},
             "dataset": dataset_provenance(settings),
             "wall_seconds": seconds,

@@ -74,6 +74,62 @@ def grouped(labels, verdicts, unit: str = "") -> str:
     return "; ".join(f"{v} at {', '.join(ls)}{suffix}" for v, ls in groups.items())
 
 
+# --------------------------------------------------------------------------- 07: the builders
+# Chapter 07 writes its models in visible cells; these repeat them line for line
+# (tests/test_claims_chapters.py builds both and compares helpers.models.describe),
+# so that helpers.claims can re-run the chapter's studies outside the notebook.
+
+
+def autoencoder(rate=0.5):
+    """The chapter's ``make_autoencoder``: 64 pixels -> Dense(256, relu,
+    name "hidden") -> [Dropout(rate)] -> Dense(64); Adam, MSE."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(64,))
+    h = layers.Dense(256, activation="relu", name="hidden")(inputs)
+    if rate:
+        h = layers.Dropout(rate)(h)
+    outputs = layers.Dense(64)(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mean_squared_error")
+    return model
+
+
+def classic_circles_mlp(rate=0.4):
+    """The chapter's ``make_classic_mlp``: chapter 4's circles network with the
+    paper's classic dropout (``Dropout(rate)`` then a fixed ``Rescaling(1 - rate)``)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(2,))
+    h = layers.Dense(500, activation="relu", name="hidden")(inputs)
+    h = layers.Dropout(rate)(h)
+    h = layers.Rescaling(1 - rate)(h)
+    outputs = layers.Dense(1, activation="sigmoid", name="output")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def digits_mlp(width=256, rate=0.5):
+    """The chapter's ``make_digits_mlp``: 64 pixels -> Dense(width, relu) ->
+    [Dropout(rate)] -> Dense(10, softmax); Adam, sparse categorical
+    cross-entropy."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(64,))
+    h = layers.Dense(width, activation="relu")(inputs)
+    if rate:
+        h = layers.Dropout(rate)(h)
+    outputs = layers.Dense(10, activation="softmax")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
 # --------------------------------------------------------------------------- 06: ensemble view
 
 
@@ -327,6 +383,12 @@ def _column(runs, by, value, column):
     return runs[runs[by] == value].sort_values("seed")[column].to_numpy()
 
 
+def column(runs, by: str, value, name: str) -> np.ndarray:
+    """The values of column ``name`` for the rows of ``runs`` whose ``by``
+    is ``value``, in seed order (one side of :func:`compare_groups`)."""
+    return _column(runs, by, value, name)
+
+
 def compare_groups(runs, by: str, left, right, column: str, paired: bool = True) -> dict:
     """:func:`helpers.stats.compare` of ``column`` between two groups of
     ``runs``: ``right`` minus ``left``; ``paired`` matches runs by seed (same
@@ -411,16 +473,31 @@ def ratio_mean_sd(runs, by: str, left, right, column: str, digits: int = 2) -> s
 # --------------------------------------------------------------------------- 07: width and data size
 
 
-def width_study(build, x, y, x_test, y_test, widths, rates, seeds, epochs: int) -> np.ndarray:
+#: Distance between the dropout-mask streams of two ``mask_seed`` values in
+#: :func:`width_study` and :func:`data_size_study` (larger than any width or size).
+MASK_STREAM_STRIDE = 100_003
+
+
+def _mask_stream(group: int, mask_seed: int) -> int:
+    """``batched_fit``'s mask seed for one stacked group (a width, a size):
+    the group itself for the chapter (``mask_seed=0``), a stream of its own
+    for every other ``mask_seed``."""
+    return int(group) + MASK_STREAM_STRIDE * check_nonnegative_int(mask_seed, "mask_seed")
+
+
+def width_study(build, x, y, x_test, y_test, widths, rates, seeds, epochs: int,
+                mask_seed: int = 0) -> np.ndarray:
     """Test accuracy of ``build(width=w, rate=r)`` per width, rate and seed:
-    an array of shape (widths, rates, seeds)."""
+    an array of shape (widths, rates, seeds). ``mask_seed``: 0 gives the
+    chapter's dropout masks; a replication passes its own (see
+    :mod:`helpers.replicate`)."""
     from ..batched import batched_fit
 
     widths, rates, seeds = list(widths), list(rates), list(seeds)
     models = []
     for w in widths:  # one stacked computation per width (all rates and seeds)
         group = [m for r in rates for m in seeded_models(build, seeds, width=w, rate=r)]
-        batched_fit(group, x, y, epochs, seed=int(w), write_back=True)
+        batched_fit(group, x, y, epochs, seed=_mask_stream(w, mask_seed), write_back=True)
         models += group
     acc, _ = final_scores(models, x_test, y_test)
     return acc.reshape(len(widths), len(rates), len(seeds))
@@ -439,10 +516,11 @@ def width_comparisons(acc, widths, factor: int = 2) -> dict:
 
 
 def data_size_study(build, x, y, x_test, y_test, sizes, seeds, epochs: int, rates=(0.0, 0.5),
-                    draw_seed: int = 1000) -> dict:
+                    draw_seed: int = 1000, mask_seed: int = 0) -> dict:
     """Train ``build(rate=r)`` on random subsets of ``sizes`` examples; seed s
     draws its own subset (``draw_seed + s``), shared by both rates. Returns
-    ``{"accuracy": a, "loss": l}``, arrays of shape (sizes, rates, seeds)."""
+    ``{"accuracy": a, "loss": l}``, arrays of shape (sizes, rates, seeds).
+    ``mask_seed``: as in :func:`width_study`."""
     from ..batched import batched_fit
 
     sizes, seeds, rates = list(sizes), list(seeds), list(rates)
@@ -456,7 +534,7 @@ def data_size_study(build, x, y, x_test, y_test, sizes, seeds, epochs: int, rate
             group += seeded_models(build, seeds, rate=r)
             xs += [x[d] for d in draws]
             ys += [y[d] for d in draws]
-        batched_fit(group, xs, ys, epochs, seed=int(n), write_back=True)
+        batched_fit(group, xs, ys, epochs, seed=_mask_stream(n, mask_seed), write_back=True)
         models += group
     acc, loss = final_scores(models, x_test, y_test)
     shape = (len(sizes), len(rates), len(seeds))

@@ -1,0 +1,508 @@
+"""The tuning chapter's bookkeeping (chapter 12): trials, summaries, tables, the
+recorded search.
+
+What the chapter measures but does not teach: reading the trials out of a
+KerasTuner tuner (or out of ``trials.json``, the table that
+``python -m helpers.tune`` writes) into one plain form, the best validation
+accuracy found so far after each trial and each epoch trained, how many trials
+and epochs a tuner spent before it reached its best, the chosen setting's
+test accuracy over the search's seeds, and the recorded full-scale search:
+found, checked and described, or reported missing. Every mean ± sd comes from
+:mod:`helpers.stats`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from .._validate import check_nonnegative_int, check_positive_int
+
+#: How the chapter's HyperModel (and ``helpers.tune``) spell "no max-norm" in a
+#: KerasTuner ``Choice``: the values of one choice must share one type.
+MAX_NORM_NONE = 0.0
+HPARAMS = ("rate", "max_norm", "learning_rate")
+OBJECTIVE = "val_accuracy"
+#: Where ``python -m helpers.tune ... --dir results/tuning/<name>`` records a search.
+RESULTS_KIND = "tuning"
+TABLE_NAME = "trials.json"
+
+
+class TuningResultError(ValueError):
+    """A recorded ``trials.json`` that is not what ``helpers.tune`` writes."""
+
+
+# --------------------------------------------------------------- formatting
+def _num(x) -> str:
+    return f"{x:g}"
+
+
+def max_norm_text(value) -> str:
+    """``"none"`` for no constraint (None or 0.0), else the cap."""
+    return "none" if value is None or value == MAX_NORM_NONE else _num(float(value))
+
+
+def setting_text(setting: dict) -> str:
+    """``"rate 0.25, max-norm none, learning rate 0.001"``."""
+    return (f"rate {_num(setting['rate'])}, max-norm {max_norm_text(setting.get('max_norm'))}, "
+            f"learning rate {_num(setting['learning_rate'])}")
+
+
+def _key(setting: dict) -> tuple:
+    mn = setting.get("max_norm")
+    return (float(setting["rate"]), None if mn is None or mn == MAX_NORM_NONE else float(mn),
+            float(setting["learning_rate"]))
+
+
+# --------------------------------------------------------------- the space
+def space_table(hp) -> pd.DataFrame:
+    """One row per hyperparameter of a KerasTuner ``HyperParameters``: its name,
+    the values searched and how many."""
+    rows = []
+    for p in hp.space:
+        values = list(getattr(p, "values", [getattr(p, "value", None)]))
+        shown = [max_norm_text(v) if p.name == "max_norm" else _num(v) for v in values]
+        rows.append({"hyperparameter": p.name, "values": ", ".join(shown), "count": len(values)})
+    return pd.DataFrame(rows)
+
+
+def space_size(hp) -> int:
+    """Combinations in a space of ``Choice`` hyperparameters (what a grid trains)."""
+    return math.prod(len(list(getattr(p, "values", [None]))) for p in hp.space)
+
+
+# --------------------------------------------------------------- trials
+def trial_rows(tuner, epochs: int) -> list[dict]:
+    """The trials of a KerasTuner tuner, in the order they were created: the
+    setting, the score (mean over executions of each one's best-epoch
+    ``val_accuracy``), and the epochs each execution trained in this trial
+    (Hyperband continues a trial from ``tuner/initial_epoch``)."""
+    epochs = check_positive_int(epochs, "epochs")
+    executions = int(getattr(tuner, "executions_per_trial", 1))
+    rows = []
+    for trial_id in sorted(tuner.oracle.trials):
+        t = tuner.oracle.trials[trial_id]
+        v = t.hyperparameters.values
+        mn = v.get("max_norm")
+        rows.append({
+            "trial_id": trial_id, "status": str(t.status),
+            "rate": float(v["rate"]), "max_norm": None if mn in (None, MAX_NORM_NONE) else float(mn),
+            "learning_rate": float(v["learning_rate"]),
+            OBJECTIVE: None if t.score is None else float(t.score),
+            "epochs": int(v.get("tuner/epochs", epochs)) - int(v.get("tuner/initial_epoch", 0)),
+            "executions": executions,
+            "continued": "tuner/trial_id" in v,
+        })
+    return rows
+
+
+def rows_from_table(table: dict) -> list[dict]:
+    """The trials of a ``trials.json`` table (see :func:`validate_table`) in the
+    form of :func:`trial_rows`."""
+    s = table["settings"]
+    rows = []
+    for t in sorted(table["trials"], key=lambda r: r["trial_id"]):
+        hb = t.get("hyperband") or {}
+        rows.append({
+            "trial_id": t["trial_id"], "status": t["status"], "rate": float(t["rate"]),
+            "max_norm": None if t["max_norm"] is None else float(t["max_norm"]),
+            "learning_rate": float(t["learning_rate"]), OBJECTIVE: t[OBJECTIVE],
+            "epochs": int(hb.get("epochs", s["epochs"])) - int(hb.get("initial_epoch", 0)),
+            "executions": int(s["executions"]), "continued": "trial_id" in hb,
+        })
+    return rows
+
+
+def _completed(rows):
+    return [r for r in rows if r["status"] == "COMPLETED" and r[OBJECTIVE] is not None]
+
+
+def best_so_far(rows) -> dict:
+    """After each trial (in order): the trial's score, the best score so far,
+    and the epochs trained so far in all (epochs x executions). Trials without a
+    score keep the best so far (NaN before the first score)."""
+    scores, best, spent, total, top = [], [], [], 0, float("nan")
+    for r in rows:
+        score = r[OBJECTIVE] if r["status"] == "COMPLETED" and r[OBJECTIVE] is not None else float("nan")
+        if not math.isnan(score) and (math.isnan(top) or score > top):
+            top = score
+        total += r["epochs"] * r["executions"]
+        scores.append(score)
+        best.append(top)
+        spent.append(total)
+    return {"trial": np.arange(1, len(rows) + 1), "score": np.array(scores, float),
+            "best": np.array(best, float), "epochs": np.array(spent, int)}
+
+
+def summarise(rows) -> dict:
+    """What a search spent and found: trials, distinct settings, epochs trained
+    (x executions), the best score, its setting, and the trials and epochs spent
+    up to and including the first trial that reached it."""
+    rows = list(rows)
+    done = _completed(rows)
+    if not done:
+        raise ValueError("no completed trial with a score")
+    curve = best_so_far(rows)
+    top = max(r[OBJECTIVE] for r in done)
+    first = next(i for i, r in enumerate(rows) if r in done and r[OBJECTIVE] == top)
+    return {
+        "trials": len(rows), "completed": len(done),
+        "settings": len({_key(r) for r in rows}),
+        "epochs": int(curve["epochs"][-1]),
+        "best": float(top), "setting": {k: rows[first][k] for k in HPARAMS},
+        "trials_to_best": first + 1, "epochs_to_best": int(curve["epochs"][first]),
+    }
+
+
+def same_setting_scores(rows_a, rows_b) -> dict:
+    """For settings that both searches trained from scratch for the same number
+    of epochs: how many, and the largest difference of their scores."""
+    def table(rows):
+        return {(_key(r), r["epochs"]): r[OBJECTIVE] for r in _completed(rows) if not r["continued"]}
+
+    a, b = table(rows_a), table(rows_b)
+    shared = set(a) & set(b)
+    diff = max((abs(a[k] - b[k]) for k in shared), default=float("nan"))
+    return {"shared": len(shared), "max_difference": float(diff)}
+
+
+# --------------------------------------------------------------- the test set, once
+def score_on_test(setting: dict, fit, test, seeds, epochs: int, batch_size: int,
+                  cache: dict | None = None) -> list[float]:
+    """Train ``setting`` on ``fit = (x, y)`` as a trial of the search did (one
+    model per seed, seeded before it is built, ``epochs`` epochs) and score each
+    model once on ``test = (x, y)``. The models are :func:`helpers.tune.digits_mlp`,
+    the chapter's ``make_digits_mlp``. ``cache`` (a dict) reuses the scores of
+    a setting scored before."""
+    import keras
+
+    from ..tune import digits_mlp
+
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    seeds = [check_nonnegative_int(s, "seed") for s in seeds]
+    key = (_key(setting), tuple(seeds), epochs, batch_size)
+    if cache is not None and key in cache:
+        return cache[key]
+    rate, mn, lr = key[0]
+    out = []
+    for seed in seeds:
+        keras.backend.clear_session()
+        model = digits_mlp(rate, mn, lr, seed=seed)
+        model.fit(*fit, epochs=epochs, batch_size=batch_size, verbose=0)
+        out.append(float(model.evaluate(*test, verbose=0)[1]))
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def comparison_table(summaries: dict) -> pd.DataFrame:
+    """One row per tuner: what it spent and what it found."""
+    return pd.DataFrame([{
+        "tuner": name, "trials": s["trials"], "settings tried": s["settings"],
+        "epochs trained": s["epochs"], "best val. accuracy": s["best"],
+        "trials to best": s["trials_to_best"], "epochs to best": s["epochs_to_best"],
+    } for name, s in summaries.items()])
+
+
+def choice_table(summaries: dict, test_scores: dict) -> pd.DataFrame:
+    """One row per tuner: the setting it chose, the validation score that chose
+    it, and its test accuracy (mean ± sd over seeds)."""
+    return pd.DataFrame([{
+        "tuner": name, "chosen setting": setting_text(s["setting"]),
+        "best val. accuracy": s["best"],
+        "test accuracy": stats.format_mean_sd(test_scores[name]),
+    } for name, s in summaries.items()])
+
+
+def same_setting(a: dict, b: dict) -> bool:
+    """Whether two settings (hyperparameter values; max-norm 0.0 or None for
+    none) are the same."""
+    return _key(a) == _key(b)
+
+
+def top_settings(rows, k: int = 2) -> list[dict]:
+    """The ``k`` best distinct settings of a search, best first (ties: first
+    tried first)."""
+    seen, out = set(), []
+    for r in sorted(_completed(rows), key=lambda r: -r[OBJECTIVE]):
+        if _key(r) not in seen:
+            seen.add(_key(r))
+            out.append({**{h: r[h] for h in HPARAMS}, OBJECTIVE: r[OBJECTIVE]})
+    return out[:check_positive_int(k, "k")]
+
+
+def ranking(rows, top: int = 5) -> pd.DataFrame:
+    """The ``top`` distinct settings of a search by score, as a table."""
+    return pd.DataFrame([{"rate": r["rate"], "max-norm": max_norm_text(r["max_norm"]),
+                          "learning rate": r["learning_rate"], OBJECTIVE: r[OBJECTIVE]}
+                         for r in top_settings(rows, top)])
+
+
+# --------------------------------------------------------------- the recorded search
+def command_for(name: str, dataset: str = "cifar10", space: str = "rate-maxnorm") -> str:
+    """The command that records ``results/tuning/<name>``."""
+    return f"python -m helpers.tune {dataset} --space {space} --dir results/{RESULTS_KIND}/{name}"
+
+
+def _fail(msg):
+    raise TuningResultError(msg)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def validate_table(table) -> dict:
+    """Check that ``table`` has the form :func:`helpers.tune.trials_table` writes
+    and that its numbers agree with each other; return it, or raise
+    :class:`TuningResultError` saying what is wrong."""
+    if not isinstance(table, dict):
+        _fail("the file does not hold a JSON object")
+    for key in ("dataset", "space", "tuner", "settings", "trials", "n_trials", "n_completed", "best",
+                "provenance", "objective"):
+        if key not in table:
+            _fail(f"no {key!r} entry")
+    if table.get("finished") is not True:
+        _fail("the table is not marked finished")
+    if (table["objective"] or {}).get("name") != OBJECTIVE:
+        _fail(f"the objective is not {OBJECTIVE}")
+    s = table["settings"]
+    for key in ("epochs", "executions", "train_samples", "values"):
+        if key not in s:
+            _fail(f"settings lack {key!r}")
+    if not (isinstance(s["epochs"], int) and s["epochs"] > 0 and isinstance(s["executions"], int)
+            and s["executions"] > 0):
+        _fail("settings: epochs and executions must be positive integers")
+    trials = table["trials"]
+    if not isinstance(trials, list):
+        _fail("'trials' is not a list")
+    ids = [t.get("trial_id") for t in trials if isinstance(t, dict)]
+    if len(ids) != len(trials) or len(set(ids)) != len(ids):
+        _fail("every trial needs a unique trial_id")
+    for t in trials:
+        for key in ("status", *HPARAMS, OBJECTIVE):
+            if key not in t:
+                _fail(f"trial {t['trial_id']} has no {key!r}")
+        if not (_is_number(t["rate"]) and 0 <= t["rate"] < 1):
+            _fail(f"trial {t['trial_id']}: rate {t['rate']!r} is not in [0, 1)")
+        if t["max_norm"] is not None and not (_is_number(t["max_norm"]) and t["max_norm"] > 0):
+            _fail(f"trial {t['trial_id']}: max_norm {t['max_norm']!r} is neither null nor positive")
+        if not (_is_number(t["learning_rate"]) and t["learning_rate"] > 0):
+            _fail(f"trial {t['trial_id']}: learning_rate {t['learning_rate']!r} is not positive")
+        score = t[OBJECTIVE]
+        if score is not None and not (_is_number(score) and 0 <= score <= 1):
+            _fail(f"trial {t['trial_id']}: {OBJECTIVE} {score!r} is not in [0, 1]")
+        if t["status"] == "COMPLETED" and score is None:
+            _fail(f"trial {t['trial_id']} is completed but has no score")
+    done = [t for t in trials if t["status"] == "COMPLETED" and t[OBJECTIVE] is not None]
+    if table["n_trials"] != len(trials) or table["n_completed"] != len(done):
+        _fail("n_trials / n_completed do not match the trials listed")
+    if done:
+        top = min(done, key=lambda t: (-t[OBJECTIVE], t["trial_id"]))  # as helpers.tune picks it
+        best = table["best"] or {}
+        if best.get("trial_id") != top["trial_id"] or best.get(OBJECTIVE) != top[OBJECTIVE]:
+            _fail("'best' is not the completed trial with the highest score")
+    elif table["best"] is not None:
+        _fail("'best' is set, but no trial completed")
+    prov = table["provenance"]
+    if not isinstance(prov, dict) or not all(k in prov for k in ("command", "git_commit", "versions")):
+        _fail("provenance lacks the command, the commit or the versions")
+    return table
+
+
+def planned_trials(table: dict) -> int | None:
+    """Trials a grid search set out to run (None for Bayes and Hyperband, whose
+    number of trials is their own)."""
+    s = table["settings"]
+    if table["tuner"] != "grid":
+        return None
+    size = math.prod(len(v) for v in s["values"].values())
+    return int(s.get("max_trials") or size)
+
+
+def load_recorded(name: str, root=None) -> dict:
+    """The recorded search ``results/tuning/<name>``: a dict with ``status``
+    (``"complete"``, ``"incomplete"``, ``"running"``: a search state but no
+    table yet, ``"missing"``, ``"invalid"``), ``path``, ``table`` (or None) and
+    ``reason`` (what is missing or wrong)."""
+    from ..paths import ResultsNotFound, results_dir
+
+    try:
+        folder = (Path(root) / name) if root is not None else results_dir(RESULTS_KIND, must_exist=False) / name
+    except ResultsNotFound as exc:
+        return {"status": "missing", "path": None, "table": None, "reason": str(exc), "name": name}
+    path = folder / TABLE_NAME
+    out = {"status": "missing", "path": path, "table": None, "reason": "", "name": name}
+    if not path.is_file():
+        if (folder / "state").is_dir():
+            out.update(status="running", reason="the search has started but has not written its table")
+        else:
+            out["reason"] = f"no {path.parent.name}/{TABLE_NAME}"
+        return out
+    try:
+        table = validate_table(json.loads(path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        out.update(status="invalid", reason=f"not readable JSON ({exc.msg if hasattr(exc, 'msg') else exc})")
+        return out
+    except TuningResultError as exc:
+        out.update(status="invalid", reason=str(exc))
+        return out
+    out["table"] = table
+    planned = planned_trials(table)
+    if table["n_completed"] < table["n_trials"] or (planned is not None and table["n_trials"] < planned):
+        out.update(status="incomplete",
+                   reason=f"{table['n_completed']} of {planned or table['n_trials']} trials completed")
+    else:
+        out["status"] = "complete"
+    return out
+
+
+def _scale_text(table: dict) -> str:
+    s = table["settings"]
+    from ..tune import PROTOCOL
+
+    proto = PROTOCOL.get(table["dataset"], {})
+    full = s["epochs"] == proto.get("epochs") and s["train_samples"] == proto.get("train_samples")
+    what = "the full protocol" if full else "a reduced protocol"
+    return (f"{what} ({s['epochs']} epochs on {s['train_samples']:,} training images, the last "
+            f"20 % of them for validation; {count_text(s['executions'], 'seed')} per trial)")
+
+
+def _devices_text(prov: dict) -> str:
+    """Where the trials ran: the workers' devices (a single process is one
+    worker), else the recording process's device."""
+    workers = prov.get("workers") or {}
+    devices = sorted({d for d in workers.values() if d})
+    if len(workers) > 1:
+        return f"{len(workers)} workers ({'; '.join(devices) or 'devices not recorded'})"
+    if devices:
+        return devices[0]
+    return (prov.get("device") or {}).get("device") or "an unrecorded device"
+
+
+_NAMES = {"rate": "the dropout rate", "max_norm": "the max-norm value",
+          "learning_rate": "the learning rate"}
+_MODELS = {"cifar10": "CIFAR-10 ConvNet", "digits": "digits network"}
+_TUNERS = {"grid": "a grid search", "bayes": "Bayesian optimisation", "hyperband": "Hyperband"}
+
+
+def recorded_sentence(rec: dict, command: str) -> str:
+    """One true sentence about the recorded search, whatever its state (plain
+    text: a glued value is not parsed as Markdown)."""
+    status, table = rec["status"], rec["table"]
+    if status == "missing":
+        return f"The full-scale search is not recorded yet: run {command}."
+    if status == "running":
+        return ("The full-scale search has started but not finished (its state is there, its "
+                f"table is not): run {command} again to continue it.")
+    if status == "invalid":
+        return (f"The recorded full-scale search could not be used ({rec['reason']}); "
+                f"record it again with {command}.")
+    t = table
+    prov = t["provenance"]
+    device = _devices_text(prov)
+    tuned = " and ".join(_NAMES.get(k, k) for k in t["settings"]["values"])
+    model = _MODELS.get(t["dataset"], f"{t['dataset']} model")
+    head = (f"The recorded search, {_TUNERS.get(t['tuner'], t['tuner'])} over {tuned} of the "
+            f"{model} at {_scale_text(t)}, ")
+    if status == "incomplete":
+        head += f"is incomplete: {rec['reason']}; {command} continues it."
+    else:
+        head += f"completed all {t['n_completed']} trials."
+    b = t["best"]
+    if b is not None:
+        so_far = " so far" if status == "incomplete" else ""
+        head += (f" Its best setting{so_far} is {setting_text(b)}, with a validation accuracy of "
+                 f"{b[OBJECTIVE]:.3f}.")
+    commit = f"commit {str(prov['git_commit'])[:10]}" if prov.get("git_commit") else "an unrecorded commit"
+    return head + f" It ran on {device} at {commit}."
+
+
+def recorded_frame(table: dict) -> pd.DataFrame:
+    """The completed trials of a recorded search, best first."""
+    rows = _completed(rows_from_table(table))
+    rows.sort(key=lambda r: (-r[OBJECTIVE], r["trial_id"]))
+    best_epoch = {t["trial_id"]: t.get("best_epoch") for t in table["trials"]}
+    return pd.DataFrame([{"rate": r["rate"], "max-norm": max_norm_text(r["max_norm"]),
+                          "learning rate": r["learning_rate"], OBJECTIVE: r[OBJECTIVE],
+                          "best epoch": best_epoch.get(r["trial_id"])} for r in rows])
+
+
+# --------------------------------------------------------------- sentences
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_in(rows, setting: dict) -> int | None:
+    """Rank of ``setting`` among the completed settings of ``rows`` by score:
+    1 + the number of settings that scored strictly higher (None if absent)."""
+    scores = {}
+    for r in _completed(rows):
+        k = _key(r)
+        scores[k] = max(scores.get(k, -1.0), r[OBJECTIVE])
+    k = _key(setting)
+    if k not in scores:
+        return None
+    return 1 + sum(v > scores[k] for v in scores.values())
+
+
+def found_text(setting: dict, grid_rows) -> str:
+    """How the grid ranks a tuner's chosen setting, in words."""
+    rank = rank_in(grid_rows, setting)
+    if rank is None:
+        return "a setting the grid did not train"
+    if rank == 1:
+        return "the grid's best setting"
+    return f"the setting the grid ranks {_ordinal(rank)}"
+
+
+def near_best(rows, margin: float) -> int:
+    """How many distinct settings score within ``margin`` of the best."""
+    scores = {}
+    for r in _completed(rows):
+        scores[_key(r)] = max(scores.get(_key(r), -1.0), r[OBJECTIVE])
+    top = max(scores.values())
+    return sum(v >= top - margin - 1e-12 for v in scores.values())
+
+
+def repeats_text(summary: dict) -> str:
+    """Whether a search trained some setting more than once from scratch."""
+    extra = summary["trials"] - summary["settings"]
+    if extra <= 0:
+        return "proposed no setting twice"
+    return (f"proposed {extra} setting{'s' if extra != 1 else ''} it had already trained, "
+            f"so it tried {summary['settings']} distinct settings in {summary['trials']} trials")
+
+
+def count_text(n: int, noun: str) -> str:
+    """``"1 distinct setting"``, ``"3 distinct settings"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def near_best_sentence(rows, n_val: int, images: int = 2) -> str:
+    """How many other settings score within ``images`` validation images of the
+    best, as a sentence."""
+    n_val, images = check_positive_int(n_val, "n_val"), check_positive_int(images, "images")
+    others = near_best(rows, images / n_val) - 1
+    if others == 0:
+        return f"No other setting scores within {images} validation images of it."
+    return (f"Yet {count_text(others, 'other setting')} score{'s' if others == 1 else ''} within "
+            f"{images} validation images of it: the top of the space is flat, and which setting "
+            "comes first is partly the luck of the validation digits.")
+
+
+def choices_sentence(summaries: dict) -> str:
+    """Whether the tuners agreed on a setting, as a sentence."""
+    n = len({_key(s["setting"]) for s in summaries.values()})
+    if n == 1:
+        return f"All {len(summaries)} tuners chose the same setting, so one setting reached the test set."
+    return (f"The {len(summaries)} tuners chose {n} distinct settings between them; only these "
+            "reached the test set.")
