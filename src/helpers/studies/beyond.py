@@ -115,19 +115,10 @@ def classic_circles_mlp(rate=0.4):
 def digits_mlp(width=256, rate=0.5):
     """The chapter's ``make_digits_mlp``: 64 pixels -> Dense(width, relu) ->
     [Dropout(rate)] -> Dense(10, softmax); Adam, sparse categorical
-    cross-entropy."""
-    import keras
-    from keras import layers
+    cross-entropy. The same network as chapter 11's, so it is built there."""
+    from .calibration import make_model
 
-    inputs = keras.Input(shape=(64,))
-    h = layers.Dense(width, activation="relu")(inputs)
-    if rate:
-        h = layers.Dropout(rate)(h)
-    outputs = layers.Dense(10, activation="softmax")(h)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return make_model(rate=rate, hidden=width)
 
 
 # --------------------------------------------------------------------------- 06: ensemble view
