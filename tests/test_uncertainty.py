@@ -20,6 +20,17 @@ def test_mc_predict_shape_and_randomness():
     np.testing.assert_allclose(many, np.asarray(m(x, training=False)), atol=0.05)
 
 
+def test_mc_predict_in_row_batches():
+    """batch_size: one pass at a time, its rows in slices (large inputs)."""
+    m = circles_mlp(rate=0.5, seed=0)
+    x = np.random.default_rng(0).normal(size=(7, 2)).astype("float32")
+    s = mc_predict(m, x, 30, batch_size=3)
+    assert s.shape == (30, 7, 1)
+    assert np.ptp(s, axis=0).min() > 0  # every row gets new masks in every pass
+    with pytest.raises(ValueError, match="batch_size"):
+        mc_predict(m, x, 3, batch_size=0)
+
+
 def test_mc_predict_refuses_batchnorm_with_training_true():
     m = bn_convnet(position="after_bn", seed=0)
     x = np.zeros((2, 8, 8, 1), "float32")

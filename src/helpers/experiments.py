@@ -274,20 +274,17 @@ def save_probabilities(model, x_test, y_test, path, mc_passes: int = MC_PASSES) 
 
     import keras
 
+    from .uncertainty import mc_predict
+
     mc_passes = check_nonnegative_int(mc_passes, "mc_passes")
-    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
-        raise ExperimentError("save_probabilities: training=True would also switch BatchNormalization")
     if not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers):
         mc_passes = 0
     labels = np.asarray(y_test).argmax(-1) if np.ndim(y_test) == 2 else np.asarray(y_test).ravel()
     arrays = {"deterministic": np.asarray(model.predict(x_test, batch_size=1000, verbose=0), "float32"),
               "labels": labels.astype("uint8")}
-    if mc_passes:
-        total = np.zeros_like(arrays["deterministic"], dtype="float64")
-        for _ in range(mc_passes):  # dropout on: each pass draws new masks for every image
-            for i in range(0, len(x_test), 1000):
-                total[i:i + 1000] += np.asarray(model(x_test[i:i + 1000], training=True), "float64")
-        arrays["mc_mean"] = (total / mc_passes).astype("float32")
+    if mc_passes:  # dropout on: each pass draws new masks for every image
+        samples = mc_predict(model, x_test, mc_passes, batch_size=1000)
+        arrays["mc_mean"] = samples.astype("float64").mean(0).astype("float32")
     info = {"file": Path(path).name, "mc_passes": mc_passes, "dtype": "float16"}
     for key in ("deterministic", "mc_mean"):
         if key in arrays:

@@ -42,13 +42,14 @@ def _has_layer(model, cls) -> bool:
     return any(isinstance(layer, cls) for layer in walk(model) if layer is not model)
 
 
-def mc_predict(model, x, n_samples: int, chunk_rows: int = 16_384):
+def mc_predict(model, x, n_samples: int, chunk_rows: int = 16_384, batch_size=None):
     """``n_samples`` stochastic forward passes of ``model`` on ``x``.
 
     Returns an array of shape ``(n_samples, len(x), ...outputs)``. Each pass
     draws fresh dropout masks, independently for every sample. The passes are
     batched (``x`` tiled, at most ``chunk_rows`` rows per call), which is what
-    makes N = 1000 cheap.
+    makes N = 1000 cheap. For large inputs (CIFAR-10's test set), ``batch_size``
+    instead runs one pass at a time, ``batch_size`` rows per call.
 
     Models with :class:`MCDropout` layers are called in inference mode (only
     those layers are random). Other models are called with ``training=True``;
@@ -73,6 +74,12 @@ def mc_predict(model, x, n_samples: int, chunk_rows: int = 16_384):
         raise ValueError("mc_predict: the model has no Dropout layer, so every pass would be identical")
     else:
         training = True
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+        return np.stack([
+            np.concatenate([np.asarray(model(x[i:i + batch_size], training=training))
+                            for i in range(0, len(x), batch_size)])
+            for _ in range(n_samples)])
     per_call = max(1, chunk_rows // len(x))
     out = []
     done = 0
