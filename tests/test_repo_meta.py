@@ -54,3 +54,13 @@ def test_licence_and_citation_present():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["cff-version"] == "1.2.0" and cff["license"] == "MIT"
     assert "CC BY 4.0" in (ROOT / "_config.yml").read_text()
+
+
+def test_the_slow_first_schedule_names_files_that_exist(root):
+    """tests/conftest.py orders `make test` slowest file first; a renamed file would
+    silently drop out of that order."""
+    from tests.conftest import SLOW_UNITS
+
+    assert SLOW_UNITS, "the schedule is empty"
+    missing = [name for name in SLOW_UNITS if not (root / name).is_file()]
+    assert not missing, f"SLOW_UNITS names files that do not exist: {missing}"

@@ -147,17 +147,30 @@ def _tf_fmix(x):
     return shift_xor(x, 16)
 
 
-def mask_bits(key: int, epoch, shape):
+def mask_bits(key: int, epoch, shape, offset: int = 0):
     """Uniform 32-bit words for one layer's dropout masks at one epoch: the
     finaliser of (position * golden ratio) XOR a key mixed from (key, epoch).
     Distinct positions give distinct words (both steps are bijections); keys
-    and epochs decorrelate through the finaliser's avalanche (tests/test_batched.py)."""
+    and epochs decorrelate through the finaliser's avalanche (tests/test_batched.py).
+    ``offset`` is the flat position of the first word: the words of a slice of a
+    larger tensor are that slice of the larger tensor's words."""
     import tensorflow as tf
 
     golden = tf.constant(_GOLDEN, tf.uint32)
     mixed = _tf_fmix(tf.constant(key & 0xFFFFFFFF, tf.uint32) + tf.cast(epoch, tf.uint32) * golden)
-    index = tf.bitcast(tf.reshape(tf.range(int(np.prod(shape)), dtype=tf.int32), shape), tf.uint32)
+    count = int(np.prod(shape))
+    index = tf.bitcast(tf.reshape(tf.range(offset, offset + count, dtype=tf.int32), shape), tf.uint32)
     return _tf_fmix(tf.bitwise.bitwise_xor(index * golden, mixed))
+
+
+def _runs(flags):
+    """Maximal runs of equal flags as (start, stop, flag): [F, T, T, F] -> (0,1,F), (1,3,T), (3,4,F)."""
+    out, start = [], 0
+    for i in range(1, len(flags) + 1):
+        if i == len(flags) or flags[i] != flags[start]:
+            out.append((start, i, bool(flags[start])))
+            start = i
+    return out
 
 
 def _as_stack(x, y, n_models, what):
@@ -183,8 +196,18 @@ def _as_stack(x, y, n_models, what):
     return np.ascontiguousarray(xs), np.ascontiguousarray(ys)
 
 
+def _default_groups() -> int:
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
 def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
-                write_back: bool = False, jit_compile: bool = True):
+                write_back: bool = False, jit_compile: bool = True, groups: int | None = None):
     """Train ``models`` (S compiled Keras MLPs of one architecture) as one stacked computation.
 
     Parameters
@@ -204,6 +227,10 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
     jit_compile : bool
         Compile each epoch's update with XLA (default): about 1.8x faster on
         a 2-core CPU, the same results to rounding (tests/test_batched.py).
+    groups : int, optional
+        Train the copies as this many groups at once, one per core (default: the
+        number of cores this process may use, at most 8). The results do not
+        depend on it (tested).
 
     Returns
     -------
@@ -226,150 +253,183 @@ def batched_fit(models, x, y, epochs: int, validation_data=None, seed: int = 0,
         raise ValueError("batched_fit: all models need the same layer sizes, activations, loss and "
                          "optimizer type (rates, max-norm values and learning rates may differ)")
     plan = plans[0]
-    S = len(models)
-    xs, ys = _as_stack(x, y, S, "training data")
+    n_models = len(models)
+    xs, ys = _as_stack(x, y, n_models, "training data")
     has_val = validation_data is not None
     if has_val:
         if len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
-        xv, yv = _as_stack(validation_data[0], validation_data[1], S, "validation_data")
+        xv, yv = _as_stack(validation_data[0], validation_data[1], len(models), "validation_data")
         xv, yv = xv[:1], yv[:1]  # shared: broadcast in the graph
     if xs.shape[2] != plan.shapes[0][0]:
         raise ValueError(f"x has {xs.shape[2]} features, the models expect {plan.shapes[0][0]}")
 
     n_layers = len(plan.dense)
-    W = [tf.Variable(np.stack([np.asarray(p.dense[k].kernel) for p in plans])) for k in range(n_layers)]
-    B = [tf.Variable(np.stack([np.asarray(p.dense[k].bias) for p in plans])) for k in range(n_layers)]
-    params = W + B
-    rates = [tf.constant([p.rates[k] for p in plans], tf.float32) for k in range(n_layers)]
-    use_dropout = [any(p.rates[k] > 0 for p in plans) for k in range(n_layers)]
-    caps = [np.array([p.max_norms[k] for p in plans], np.float32) for k in range(n_layers)]
-    has_cap = [tf.constant(np.isfinite(c)) for c in caps]
-    caps = [tf.constant(np.where(np.isfinite(c), c, 0.0).astype(np.float32)) for c in caps]
-    any_cap = [bool(np.any(p.max_norms[k] < math.inf for p in plans)) for k in range(n_layers)]
-    lr = tf.constant([p.learning_rate for p in plans], tf.float32)
-    opt = plan.optimizer
-    slots = [[tf.Variable(tf.zeros_like(v)) for v in params] for _ in range(2 if opt[0] == "adam" else 1)]
-    kind = plan.kind
-    eps_k = 1e-7  # keras.backend.epsilon(), used by MaxNorm
-
-    def bcast(t, v):  # per-copy scalar -> broadcastable against v [S, ...]
-        return tf.reshape(t, [S] + [1] * (len(v.shape) - 1))
-
-    def forward(x_, epoch=None):
-        h = x_
-        for k in range(n_layers):
-            if epoch is not None and use_dropout[k]:
-                h = h * noise_for(k, epoch, h)
-            h = tf.matmul(h, W[k]) + B[k][:, None, :]
-            if k < n_layers - 1 and plan.activations[k] == "relu":
-                h = tf.nn.relu(h)
-        return h  # logits (or the linear output)
-
-    def loss_acc(z, y_):
-        if kind == "binary":
-            per = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y_, logits=z), -1)
-            acc = tf.reduce_mean(tf.cast(tf.cast(z > 0, tf.float32) == y_, tf.float32), [1, 2])
-        elif kind == "categorical":
-            per = tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=z)
-            acc = tf.reduce_mean(tf.cast(tf.argmax(z, -1) == tf.argmax(y_, -1), tf.float32), 1)
-        elif kind == "sparse":
-            labels = tf.cast(tf.reshape(y_, tf.shape(z)[:2]), tf.int32)
-            per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z)
-            acc = tf.reduce_mean(tf.cast(tf.cast(tf.argmax(z, -1), tf.int32) == labels, tf.float32), 1)
-        else:
-            per = tf.reduce_mean(tf.square(z - y_), -1)
-            acc = tf.zeros([S])
-        return tf.reduce_mean(per, 1), acc
-
-    xs_t, ys_t = tf.constant(xs), tf.constant(ys)
-    if has_val:
-        xv_t = tf.broadcast_to(tf.constant(xv), [S, *xv.shape[1:]])
-        yv_t = tf.broadcast_to(tf.constant(yv), [S, *yv.shape[1:]])
-
-    # Dropout masks: a counter-based hash of (mask seed, layer, epoch, position),
-    # computed inside the compiled update and fused with the layer's arithmetic, so
-    # the random numbers never exist as arrays. A 32-bit hash below keep * 2**32
-    # keeps a unit with probability 1 - rate (to 2**-32).
-    mask_keys = [_mix(seed * 1009 + k + 1) for k in range(n_layers)]
-    # P(bits <= keep * 2**32 - 1) = keep (exact in float64); no dropout keeps every unit
-    thresholds = [tf.constant(np.array([math.floor((1.0 - p.rates[k]) * 2.0**32) - 1 for p in plans],
-                                       np.uint32)) for k in range(n_layers)]
-
-    def noise_for(k, e, h):
-        """Inverted-dropout factors for layer k's input h [S, n, d]: 0 or 1/keep."""
-        bits = mask_bits(mask_keys[k], e, h.shape)
-        return tf.where(bits <= bcast(thresholds[k], h), bcast(1.0 / (1.0 - rates[k]), h), 0.0)
-
-    def update(e):
-        with tf.GradientTape() as tape:
-            loss, acc = loss_acc(forward(xs_t, e), ys_t)
-            total = tf.reduce_sum(loss)  # copies share no weights: d total / d W_s = d loss_s / d W_s
-        grads = tape.gradient(total, params)
-        t = tf.cast(e + 1, tf.float32)
-        for i, (v, g) in enumerate(zip(params, grads, strict=True)):
-            lr_b = bcast(lr, v)
-            if opt[0] == "adam":
-                _, b1, b2, eps = opt
-                m, s2 = slots[0][i], slots[1][i]
-                alpha = lr_b * tf.sqrt(1 - b2**t) / (1 - b1**t)
-                m.assign_add((g - m) * (1 - b1))
-                s2.assign_add((tf.square(g) - s2) * (1 - b2))
-                v.assign_sub(m * alpha / (tf.sqrt(s2) + eps))
-            else:
-                _, momentum, nesterov = opt
-                if momentum:
-                    m = slots[0][i]
-                    m.assign(m * momentum - g * lr_b)
-                    v.assign_add(m * momentum - g * lr_b if nesterov else m)
-                else:
-                    v.assign_sub(g * lr_b)
-        for k in range(n_layers):
-            if any_cap[k]:
-                w = W[k]
-                norms = tf.sqrt(tf.reduce_sum(tf.square(w), axis=1, keepdims=True))
-                desired = tf.clip_by_value(norms, 0.0, bcast(caps[k], w))
-                W[k].assign(tf.where(bcast(has_cap[k], w), w * (desired / (eps_k + norms)), w))
-        out = [loss, acc]
-        if has_val:
-            out += list(loss_acc(forward(xv_t), yv_t))
-        return out
-
     n_out = 4 if has_val else 2
 
-    def run(start, n_epochs):
-        # the whole piece of training, loop included, is one compiled program
-        arrays = tuple(tf.TensorArray(tf.float32, size=n_epochs) for _ in range(n_out))
+    def make_group(lo, hi):
+        """Variables and compiled training of copies lo..hi-1 (one group)."""
+        gplans = plans[lo:hi]
+        S = hi - lo
+        W = [tf.Variable(np.stack([np.asarray(p.dense[k].kernel) for p in gplans])) for k in range(n_layers)]
+        B = [tf.Variable(np.stack([np.asarray(p.dense[k].bias) for p in gplans])) for k in range(n_layers)]
+        params = W + B
+        rates = [tf.constant([p.rates[k] for p in gplans], tf.float32) for k in range(n_layers)]
+        use_dropout = [any(p.rates[k] > 0 for p in gplans) for k in range(n_layers)]
+        caps = [np.array([p.max_norms[k] for p in gplans], np.float32) for k in range(n_layers)]
+        has_cap = [tf.constant(np.isfinite(c)) for c in caps]
+        caps = [tf.constant(np.where(np.isfinite(c), c, 0.0).astype(np.float32)) for c in caps]
+        any_cap = [bool(np.any(p.max_norms[k] < math.inf for p in gplans)) for k in range(n_layers)]
+        lr = tf.constant([p.learning_rate for p in gplans], tf.float32)
+        opt = plan.optimizer
+        slots = [[tf.Variable(tf.zeros_like(v)) for v in params] for _ in range(2 if opt[0] == "adam" else 1)]
+        kind = plan.kind
+        eps_k = 1e-7  # keras.backend.epsilon(), used by MaxNorm
 
-        def body(i, arrays):
-            values = update(start + i)  # the epoch number drives Adam's step and the masks
-            return i + 1, tuple(a.write(i, v) for a, v in zip(arrays, values, strict=True))
+        def bcast(t, v):  # per-copy scalar -> broadcastable against v [S, ...]
+            return tf.reshape(t, [S] + [1] * (len(v.shape) - 1))
 
-        _, arrays = tf.while_loop(lambda i, _: i < n_epochs, body, (tf.constant(0), arrays))
-        return [a.stack() for a in arrays]
+        def forward(x_, epoch=None):
+            h = x_
+            for k in range(n_layers):
+                if epoch is not None and use_dropout[k]:
+                    h = dropped(k, epoch, h)
+                h = tf.matmul(h, W[k]) + B[k][:, None, :]
+                if k < n_layers - 1 and plan.activations[k] == "relu":
+                    h = tf.nn.relu(h)
+            return h  # logits (or the linear output)
 
-    compiled = {}  # one program per piece length (at most two: the pieces and the rest)
+        def loss_acc(z, y_):
+            if kind == "binary":
+                per = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y_, logits=z), -1)
+                acc = tf.reduce_mean(tf.cast(tf.cast(z > 0, tf.float32) == y_, tf.float32), [1, 2])
+            elif kind == "categorical":
+                per = tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=z)
+                acc = tf.reduce_mean(tf.cast(tf.argmax(z, -1) == tf.argmax(y_, -1), tf.float32), 1)
+            elif kind == "sparse":
+                labels = tf.cast(tf.reshape(y_, tf.shape(z)[:2]), tf.int32)
+                per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z)
+                acc = tf.reduce_mean(tf.cast(tf.cast(tf.argmax(z, -1), tf.int32) == labels, tf.float32), 1)
+            else:
+                per = tf.reduce_mean(tf.square(z - y_), -1)
+                acc = tf.zeros([S])
+            return tf.reduce_mean(per, 1), acc
 
-    def run_piece(start, count):
-        if count not in compiled:
-            compiled[count] = tf.function(lambda s_: run(s_, count), jit_compile=jit_compile)
-        return [o.numpy() for o in compiled[count](tf.constant(start))]
+        xs_t, ys_t = tf.constant(xs[lo:hi]), tf.constant(ys[lo:hi])
+        if has_val:
+            xv_t = tf.broadcast_to(tf.constant(xv), [S, *xv.shape[1:]])
+            yv_t = tf.broadcast_to(tf.constant(yv), [S, *yv.shape[1:]])
+
+        # Dropout masks: a counter-based hash of (mask seed, layer, epoch, position),
+        # computed inside the compiled update and fused with the layer's arithmetic, so
+        # the random numbers never exist as arrays. A 32-bit hash below keep * 2**32
+        # keeps a unit with probability 1 - rate (to 2**-32).
+        mask_keys = [_mix(seed * 1009 + k + 1) for k in range(n_layers)]
+        # P(bits <= keep * 2**32 - 1) = keep (exact in float64); no dropout keeps every unit
+        thresholds = [tf.constant(np.array([math.floor((1.0 - p.rates[k]) * 2.0**32) - 1 for p in gplans],
+                                           np.uint32)) for k in range(n_layers)]
+
+        # Copies at rate 0 keep every unit: their part of h passes unchanged and no hash
+        # is computed for it. The words of a run of dropping copies are computed at their
+        # positions in the whole [S, n, d] tensor, so the masks do not depend on which
+        # other copies share the batch.
+        drop_runs = [_runs([p.rates[k] > 0 for p in gplans]) for k in range(n_layers)]
+
+        def dropped(k, e, h):
+            """Layer k's input h [S, n, d] with inverted dropout: kept units times 1/keep."""
+            per_copy = int(np.prod(h.shape[1:]))
+            parts = []
+            for a, b, drops in drop_runs[k]:
+                part = h[a:b]
+                if drops:
+                    bits = mask_bits(mask_keys[k], e, part.shape, offset=(lo + a) * per_copy)
+                    keep = bits <= tf.reshape(thresholds[k][a:b], [b - a, 1, 1])
+                    part = tf.where(keep, part * tf.reshape(1.0 / (1.0 - rates[k][a:b]), [b - a, 1, 1]), 0.0)
+                parts.append(part)
+            return parts[0] if len(parts) == 1 else tf.concat(parts, axis=0)
+
+        def update(e):
+            with tf.GradientTape() as tape:
+                loss, acc = loss_acc(forward(xs_t, e), ys_t)
+                total = tf.reduce_sum(loss)  # copies share no weights: d total / d W_s = d loss_s / d W_s
+            grads = tape.gradient(total, params)
+            t = tf.cast(e + 1, tf.float32)
+            for i, (v, g) in enumerate(zip(params, grads, strict=True)):
+                lr_b = bcast(lr, v)
+                if opt[0] == "adam":
+                    _, b1, b2, eps = opt
+                    m, s2 = slots[0][i], slots[1][i]
+                    alpha = lr_b * tf.sqrt(1 - b2**t) / (1 - b1**t)
+                    m.assign_add((g - m) * (1 - b1))
+                    s2.assign_add((tf.square(g) - s2) * (1 - b2))
+                    v.assign_sub(m * alpha / (tf.sqrt(s2) + eps))
+                else:
+                    _, momentum, nesterov = opt
+                    if momentum:
+                        m = slots[0][i]
+                        m.assign(m * momentum - g * lr_b)
+                        v.assign_add(m * momentum - g * lr_b if nesterov else m)
+                    else:
+                        v.assign_sub(g * lr_b)
+            for k in range(n_layers):
+                if any_cap[k]:
+                    w = W[k]
+                    norms = tf.sqrt(tf.reduce_sum(tf.square(w), axis=1, keepdims=True))
+                    desired = tf.clip_by_value(norms, 0.0, bcast(caps[k], w))
+                    W[k].assign(tf.where(bcast(has_cap[k], w), w * (desired / (eps_k + norms)), w))
+            out = [loss, acc]
+            if has_val:
+                out += list(loss_acc(forward(xv_t), yv_t))
+            return out
+
+        def run(start, n_epochs):
+            # the whole piece of training, loop included, is one compiled program
+            arrays = tuple(tf.TensorArray(tf.float32, size=n_epochs) for _ in range(n_out))
+
+            def body(i, arrays):
+                values = update(start + i)  # the epoch number drives Adam's step and the masks
+                return i + 1, tuple(a.write(i, v) for a, v in zip(arrays, values, strict=True))
+
+            _, arrays = tf.while_loop(lambda i, _: i < n_epochs, body, (tf.constant(0), arrays))
+            return [a.stack() for a in arrays]
+
+        compiled = {}  # one program per piece length (at most two: the pieces and the rest)
+
+        def run_piece(start, count):
+            if count not in compiled:
+                compiled[count] = tf.function(lambda s_: run(s_, count), jit_compile=jit_compile)
+            return [o.numpy() for o in compiled[count](tf.constant(start))]
+
+        return run_piece, W, B
+
+    from concurrent.futures import ThreadPoolExecutor
 
     from .progress import epoch_chunks
 
-    pieces = [run_piece(start, count)
-              for start, count in epoch_chunks(epochs, f"batched_fit ({S} models)")]
+    # The copies are independent, so they can be trained as G groups, each its own
+    # compiled program, running at the same time on G cores: XLA spreads one program
+    # of small operations over the cores poorly. The masks do not depend on the
+    # grouping (positions are global), so the histories are the same for any G.
+    n_groups = min(n_models, _default_groups() if groups is None else check_positive_int(groups, "groups"))
+    bounds = np.linspace(0, n_models, n_groups + 1).round().astype(int)
+    made = [make_group(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    pieces = []
+    with ThreadPoolExecutor(max_workers=n_groups) as pool:
+        for start, count in epoch_chunks(epochs, f"batched_fit ({n_models} models)"):
+            parts = list(pool.map(lambda g: g[0](start, count), made))  # noqa: B023 (used at once)
+            pieces.append([np.concatenate([part[j] for part in parts], axis=1) for j in range(n_out)])
     out = [np.concatenate([p[j] for p in pieces]) for j in range(n_out)]  # each [epochs, S]
     keys = ["loss", "accuracy", "val_loss", "val_accuracy"][:n_out]
     histories = []
-    for s in range(S):
+    for s in range(len(models)):
         h = {key: out[j][:, s].copy() for j, key in enumerate(keys)}
-        if kind == "regression":
+        if plan.kind == "regression":
             h = {key: v for key, v in h.items() if "accuracy" not in key}
         histories.append(h)
     if write_back:
-        for s, p in enumerate(plans):
-            for k, layer in enumerate(p.dense):
-                layer.kernel.assign(W[k][s].numpy())
-                layer.bias.assign(B[k][s].numpy())
+        for (_, W, B), lo, hi in zip(made, bounds[:-1], bounds[1:], strict=True):
+            for s in range(lo, hi):
+                for k, layer in enumerate(plans[s].dense):
+                    layer.kernel.assign(W[k][s - lo].numpy())
+                    layer.bias.assign(B[k][s - lo].numpy())
     return histories
