@@ -323,3 +323,100 @@ def test_figures_draw(small_run):
     fig = figs.plot_shift(curves, ["blur"])
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ CIFAR-10, recorded
+def _probs(n, k, rng, sharpen=1.0):
+    z = rng.normal(size=(n, k)) * sharpen
+    p = np.exp(z - z.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True)
+
+
+def test_bootstrap_ece_is_the_chapter_ece_and_its_verdicts_can_go_both_ways():
+    from helpers import stats
+    from helpers.studies import calibration as cal
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 5, 3000)
+    base = _probs(3000, 5, rng)
+    # the fast bincount ECE equals the table-based one on the whole set
+    bins, correct, conf = cal._ece_bins(base, y, 10)
+    assert cal._ece_of(bins, correct, conf, 10) == pytest.approx(cal.ece(base, y, 10), abs=1e-12)
+    same = cal.bootstrap_difference(base, base, y, "ECE", n_boot=200)
+    assert same["diff"] == 0 and same["low"] == 0 and same["high"] == 0
+    assert same["verdict"] == stats.VERDICTS[2]
+    # right side: the labels' probability pushed up -> better calibrated and lower NLL
+    better = 0.5 * base + 0.5 * np.eye(5)[y]
+    for metric, expect in (("NLL", "lower"), ("Brier", "lower"), ("accuracy", "higher")):
+        r = cal.bootstrap_difference(base, better, y, metric, n_boot=300)
+        assert r["verdict"] == expect, (metric, r)
+        assert r["low"] <= r["diff"] <= r["high"]
+    r = cal.bootstrap_difference(base, better, y, "NLL", n_boot=50)
+    assert r["diff"] == pytest.approx(cal.nll(better, y) - cal.nll(base, y))
+    forward = cal.bootstrap_difference(base, better, y, "Brier", n_boot=300)
+    flipped = cal.bootstrap_difference(better, base, y, "Brier", n_boot=300)
+    assert flipped["verdict"] == "higher" and flipped["diff"] == pytest.approx(-forward["diff"])
+    worse = _probs(3000, 5, np.random.default_rng(5), sharpen=4.0)  # confident and random
+    assert cal.bootstrap_difference(base, worse, y, "ECE", n_boot=300)["verdict"] == "higher"
+    # the words come from the shared helper, naming the noise the interval covers
+    assert "test-sample noise" in stats.describe_comparison(same, noise="test-sample")
+    with pytest.raises(ValueError, match="metric"):
+        cal.bootstrap_difference(base, base, y, "AUC")
+    with pytest.raises(ValueError, match="line up"):
+        cal.bootstrap_difference(base, base[:10], y)
+
+
+def _record(folder, name, arrays, mc_passes, sha_ok=True):
+    import hashlib
+    import io
+    import json
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    data = buf.getvalue()
+    (folder / f"{name}.probs.npz").write_bytes(data)
+    info = {"file": f"{name}.probs.npz", "mc_passes": mc_passes, "dtype": "float16",
+            "sha256": hashlib.sha256(data if sha_ok else b"other").hexdigest()}
+    for key in ("deterministic", "mc_mean"):
+        if key in arrays:
+            info[f"{key}_accuracy"] = float((arrays[key].argmax(1) == arrays["labels"]).mean())
+    result = {"name": name, "finished": True, "full_protocol": True, "probabilities": info}
+    (folder / f"{name}.json").write_text(json.dumps(result))
+
+
+def test_cifar_probabilities_reads_the_recorded_runs_and_says_how_to_make_them(tmp_path):
+    from helpers.experiments import ExperimentError
+    from helpers.studies import calibration as cal
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 50).astype("uint8")
+    p = _probs(50, 10, rng, sharpen=8.0).astype("float16")  # some entries underflow to 0
+    assert (p == 0).any()
+    with pytest.raises(ExperimentError, match="--config a --seed 0"):
+        cal.cifar_probabilities(0, tmp_path)
+    _record(tmp_path, "a-seed0", {"deterministic": p, "labels": labels}, 0)
+    with pytest.raises(ExperimentError, match="--config b --seed 0"):
+        cal.cifar_probabilities(0, tmp_path)
+    _record(tmp_path, "b-seed0", {"deterministic": p, "labels": labels}, 0)
+    with pytest.raises(ExperimentError, match="mc_mean"):  # (b) without MC passes
+        cal.cifar_probabilities(0, tmp_path)
+    _record(tmp_path, "b-seed0", {"deterministic": p, "mc_mean": p[::-1].copy(), "labels": labels}, 30)
+    probs, y, info = cal.cifar_probabilities(0, tmp_path)
+    assert list(probs) == list(cal.CIFAR_PREDICTORS)
+    np.testing.assert_array_equal(y, labels)
+    for q in probs.values():
+        assert q.dtype == np.float64 and q.min() > 0  # floored: a finite NLL
+        np.testing.assert_allclose(q.sum(1), 1.0, atol=1e-12)
+        assert np.isfinite(cal.nll(q, y))
+    np.testing.assert_array_equal(probs["(b) MC dropout"].argmax(1), p[::-1].astype("float64").argmax(1))
+    assert info["(b) MC dropout"]["mc_passes"] == 30 and info["(a) no dropout"]["mc_passes"] == 0
+    assert info["(a) no dropout"]["result"] == "a-seed0"
+    assert info["(a) no dropout"]["wall_seconds"] is None  # the fake records no provenance
+    # a file that is not the run's is refused, with the fix
+    _record(tmp_path, "a-seed0", {"deterministic": p, "labels": labels}, 0, sha_ok=False)
+    with pytest.raises(ExperimentError, match="SHA-256.*--config a"):
+        cal.cifar_probabilities(0, tmp_path)
+    # runs scored on different test labels cannot be compared
+    _record(tmp_path, "a-seed0", {"deterministic": p, "labels": labels[::-1].copy()}, 0)
+    with pytest.raises(ExperimentError, match="labels differ"):
+        cal.cifar_probabilities(0, tmp_path)

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers.experiments import load_results, summarize_results, validate_result
@@ -34,6 +35,44 @@ def test_results_folder_has_files():
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_recorded_result_is_valid(path):
     assert validate_result(json.loads(path.read_text()), path.stem) == []
+
+
+#: Runs whose test-set probabilities the calibration chapter reads (re-run with the
+#: current runner, which stores them).
+WITH_PROBABILITIES = ("a-seed0", "b-seed0")
+
+
+@pytest.mark.parametrize("name", WITH_PROBABILITIES)
+def test_stored_probabilities_belong_to_their_run(name):
+    """The .probs.npz beside a result: present, committed (not git-ignored), its
+    SHA-256 the one the result records, and its predictions the run's own: the
+    deterministic pass gives the recorded test accuracy (float16 storage can tie a
+    handful of the 10,000 rows), MC passes only where the model has Dropout."""
+    import subprocess
+
+    from helpers.experiments import load_probabilities
+
+    result = json.loads((RESULTS / f"{name}.json").read_text())
+    assert "probabilities" in result, f"{name} was recorded without probabilities"
+    info = result["probabilities"]
+    path = RESULTS / info["file"]
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT).returncode == 0
+    assert not ignored, f"{path.name} is git-ignored: it would never reach the repository"
+    arrays = load_probabilities(result, RESULTS)
+    labels = arrays["labels"]
+    assert labels.shape == (10000,) and set(np.unique(labels)) == set(range(10))
+    for key in ("deterministic", "mc_mean"):
+        if key not in arrays:
+            continue
+        p = arrays[key]
+        assert p.shape == (10000, 10) and p.dtype == np.float16
+        assert np.allclose(p.astype("float64").sum(1), 1.0, atol=1e-2)
+        acc = float((p.argmax(1) == labels).mean())
+        assert acc == info[f"{key}_accuracy"]
+    det = float((arrays["deterministic"].argmax(1) == labels).mean())
+    assert abs(det - result["test_accuracy"]) <= 5e-4, (det, result["test_accuracy"])
+    has_dropout = CIFAR_CONFIGS[result["config"]]["dropout"]
+    assert ("mc_mean" in arrays) == bool(has_dropout) == (info["mc_passes"] > 0)
 
 
 @pytest.mark.parametrize("config", COMPLETE)

@@ -26,18 +26,18 @@ def _style(name):
     return PREDICTOR_STYLES.get(name, (COLORS["train"], "-", "x"))
 
 
-def plot_reliability(diagrams: dict, ece_text: dict):
+def plot_reliability(diagrams: dict, ece_text: dict, ncols: int = 2):
     """One panel per predictor: the accuracy of each equal-width confidence
     bin (bars), the gap to the diagonal (hatched), the bin's mean confidence
     (black dots) and, in the corner, the share of predictions in the top bin.
 
     ``diagrams[name]`` is a :func:`helpers.studies.calibration.reliability`
     table (predictions of all seeds pooled); ``ece_text[name]`` the ECE as
-    text for the panel title."""
+    text for the panel title; ``ncols`` panels per row."""
     names = list(diagrams)
-    ncols = 2
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = subplots(nrows, ncols, height=3.0 * nrows + 0.7, sharex=True, sharey=True)
+    height = (3.0 * nrows + 0.7) if ncols <= 2 else (2.6 * nrows + 0.9)
+    fig, axes = subplots(nrows, ncols, height=height, sharex=True, sharey=True)
     axes = np.atleast_1d(axes).ravel()
     for ax, name in zip(axes, names, strict=False):
         table = diagrams[name]

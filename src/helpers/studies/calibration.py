@@ -14,6 +14,9 @@ What the chapter uses but does not teach:
 - the loops over seeds and shifted test sets (:func:`predict_all`,
   :func:`score_all`) and the tables and verdicts (:func:`scores_table`,
   :func:`verdict_table`, :func:`shift_verdicts`).
+- the recorded CIFAR-10 runs' stored test-set probabilities
+  (:func:`cifar_probabilities`) and, with one run per side, intervals over test
+  images instead of seeds (:func:`bootstrap_difference`).
 
 Every mean ± sd and verdict comes from :mod:`helpers.stats`.
 """
@@ -406,3 +409,122 @@ def overconfidence(scores, predictor, key=CLEAN) -> np.ndarray:
     """Per seed: mean confidence minus accuracy (> 0: overconfident)."""
     d = scores[predictor][key]
     return d["confidence"] - d["accuracy"]
+
+
+# ------------------------------------------------------------------ CIFAR-10, recorded
+#: The recorded CIFAR-10 predictors: label -> (configuration, stored array). (a) has
+#: no Dropout layer, so its run stores no MC passes.
+CIFAR_PREDICTORS = {
+    "(a) no dropout": ("a", "deterministic"),
+    "(b) dropout, one pass": ("b", "deterministic"),
+    "(b) MC dropout": ("b", "mc_mean"),
+}
+#: float16 storage cannot hold a probability below ~6e-8 (it becomes 0): the NLL
+#: is computed with every probability floored here, and says so.
+PROB_FLOOR = 1e-7
+
+
+def cifar_probabilities(seed: int = 0, folder=None):
+    """The recorded full-protocol runs' test-set probabilities.
+
+    Returns ``(probs, labels, info)``: ``probs[label]`` a float64 ``[n, 10]`` array
+    (the stored float16 values renormalised per row and floored at
+    :data:`PROB_FLOOR`), the labels, and per predictor the result's name, its MC
+    pass count, the stored accuracy (a check that the file is the run's) and the
+    run's wall time in seconds.
+    A missing result or probability file raises ``ExperimentError`` naming the
+    command that records it."""
+    from ..experiments import ExperimentError, load_probabilities, load_results
+
+    results = load_results(folder)
+    probs, labels, info = {}, None, {}
+    for label, (config, key) in CIFAR_PREDICTORS.items():
+        name = f"{config}-seed{seed}"
+        command = f"python -m helpers.experiments cifar10 --config {config} --seed {seed} --overwrite"
+        if name not in results:
+            raise ExperimentError(f"no recorded full-protocol result {name}; record it with: {command}")
+        try:
+            arrays = load_probabilities(results[name], folder)
+        except ExperimentError as err:
+            raise ExperimentError(f"{err}; record it with: {command}") from None
+        if key not in arrays:
+            raise ExperimentError(f"{name}'s probabilities hold no {key!r} array; re-run: {command}")
+        if labels is None:
+            labels = arrays["labels"].astype(int)
+        elif not np.array_equal(labels, arrays["labels"]):
+            raise ExperimentError(f"{name}'s labels differ from the other runs' test labels")
+        p = np.maximum(arrays[key].astype("float64"), PROB_FLOOR)
+        probs[label] = p / p.sum(1, keepdims=True)
+        record = results[name]["probabilities"]
+        info[label] = {"result": name, "mc_passes": record["mc_passes"] if key == "mc_mean" else 0,
+                       "stored_accuracy": record[f"{key}_accuracy"],
+                       "wall_seconds": results[name].get("provenance", {}).get("wall_seconds_total")}
+    return probs, labels, info
+
+
+def _ece_bins(probs, y, n_bins):
+    conf = probs.max(1)
+    correct = (probs.argmax(1) == y).astype(float)
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return bins, correct, conf
+
+
+def _ece_of(bins, correct, conf, n_bins):
+    count = np.bincount(bins, minlength=n_bins)
+    gap = np.abs(np.bincount(bins, correct, n_bins) - np.bincount(bins, conf, n_bins))
+    return float(gap.sum() / count.sum())  # sum_b n_b/n * |acc_b - conf_b|
+
+
+def bootstrap_difference(probs_left, probs_right, y, metric="ECE", n_boot=2000, seed=0,
+                         level=0.95, n_bins=10) -> dict:
+    """``metric(right) - metric(left)`` on one test set, with a percentile interval
+    from resampling the test images (the same resample for both sides: paired).
+
+    This is the uncertainty of a finite test set only: one trained network per
+    side, so it says nothing about seed noise. Returns the keys of
+    :func:`helpers.stats.compare` (``se`` is the bootstrap standard error), so
+    :func:`helpers.stats.describe_comparison` words it."""
+    level = stats._check_level(level)
+    n_boot = check_positive_int(n_boot, "n_boot")
+    left, y = _check(probs_left, y)
+    right, _ = _check(probs_right, y)
+    if left.shape != right.shape:
+        raise ValueError(f"the two sides do not line up: {left.shape} and {right.shape}")
+    if metric == "ECE":
+        parts = [_ece_bins(p, y, n_bins) for p in (left, right)]
+
+        def value(side, idx):
+            bins, correct, conf = parts[side]
+            return _ece_of(bins[idx], correct[idx], conf[idx], n_bins)
+    elif metric in ("NLL", "Brier", "accuracy"):
+        per = []
+        for p in (left, right):
+            if metric == "NLL":
+                per.append(-np.log(p[np.arange(len(y)), y]))
+            elif metric == "Brier":
+                per.append(np.sum((p - np.eye(p.shape[1])[y]) ** 2, axis=1))
+            else:
+                per.append((p.argmax(1) == y).astype(float))
+
+        def value(side, idx):
+            return float(per[side][idx].mean())
+    else:
+        raise ValueError(f"metric must be ECE, NLL, Brier or accuracy, not {metric!r}")
+    everything = np.arange(len(y))
+    diff = value(1, everything) - value(0, everything)
+    rng = np.random.default_rng(seed)
+    draws = np.empty(n_boot)
+    for i in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        draws[i] = value(1, idx) - value(0, idx)
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    verdict = stats.VERDICTS[0] if low > 0 else stats.VERDICTS[1] if high < 0 else stats.VERDICTS[2]
+    return {"diff": float(diff), "se": float(draws.std(ddof=1)), "low": float(low),
+            "high": float(high), "level": level, "n_left": len(y), "n_right": len(y),
+            "verdict": verdict}
+
+
+def cifar_table(scores: dict) -> pd.DataFrame:
+    """One row per recorded predictor: accuracy, mean confidence, ECE, NLL, Brier."""
+    return pd.DataFrame([{"predictor": name, **{m: s[m] for m in METRICS}}
+                         for name, s in scores.items()]).set_index("predictor")
