@@ -412,6 +412,9 @@ def test_cifar_probabilities_reads_the_recorded_runs_and_says_how_to_make_them(t
     assert info["(b) MC dropout"]["mc_passes"] == 30 and info["(a) no dropout"]["mc_passes"] == 0
     assert info["(a) no dropout"]["result"] == "a-seed0"
     assert info["(a) no dropout"]["wall_seconds"] is None  # the fake records no provenance
+    zero_true = int(np.sum(p[np.arange(50), labels].astype("float64") < cal.PROB_FLOOR))
+    assert zero_true > 0
+    assert info["(a) no dropout"]["floored"] == zero_true
     # a file that is not the run's is refused, with the fix
     _record(tmp_path, "a-seed0", {"deterministic": p, "labels": labels}, 0, sha_ok=False)
     with pytest.raises(ExperimentError, match="SHA-256.*--config a"):
@@ -420,3 +423,21 @@ def test_cifar_probabilities_reads_the_recorded_runs_and_says_how_to_make_them(t
     _record(tmp_path, "a-seed0", {"deterministic": p, "labels": labels[::-1].copy()}, 0)
     with pytest.raises(ExperimentError, match="labels differ"):
         cal.cifar_probabilities(0, tmp_path)
+
+
+def test_floor_sentence_names_the_bounded_nlls():
+    from helpers.studies import calibration as cal
+
+    none = {"x": {"floored": 0}, "y": {"floored": 0}}
+    assert "does not bound any NLL" in cal.floor_sentence(none)
+    some = {"(a) no dropout": {"floored": 1234}, "(b) MC dropout": {"floored": 0}}
+    text = cal.floor_sentence(some)
+    assert "(a) no dropout: 1,234" in text and "MC" not in text and "lower bounds" in text
+
+
+def test_confidence_side():
+    from helpers.studies.calibration import confidence_side
+
+    assert confidence_side({"confidence": 0.88, "accuracy": 0.65}) == "overconfident"
+    assert confidence_side({"confidence": 0.70, "accuracy": 0.729}) == "underconfident"
+    assert confidence_side({"confidence": 0.7301, "accuracy": 0.7299}) == "calibrated on average"

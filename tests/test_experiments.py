@@ -159,3 +159,29 @@ def test_summarize_and_compare():
     assert compare_configs(s2, "a", "d")["verdict"] == "within seed noise"
     with pytest.raises(ExperimentError, match="no recorded result"):
         compare_configs(s, "a", "z")
+
+
+def test_the_commit_is_the_one_the_code_was_loaded_from(tiny_pack, tmp_path, monkeypatch):
+    """A commit made while a run trains must not be credited with it: the commit is
+    read when the run starts, and a resumed run lists the commit of every stretch."""
+    commits = iter(["a" * 40, "b" * 40, "c" * 40, "d" * 40])
+    monkeypatch.setattr(experiments, "_git_commit", lambda: next(commits))
+    first = _run(tiny_pack, tmp_path, stop_after=2)  # reads "a"
+    assert not first["finished"]
+    done = _run(tiny_pack, tmp_path)  # reads "b"; "c" would be a read at the end
+    assert done["provenance"]["git_commit"] == "b" * 40
+    assert done["provenance"]["git_commits"] == ["a" * 40, "b" * 40]
+    fresh = _run(tiny_pack, tmp_path / "other")  # one stretch, read at its start
+    assert fresh["provenance"]["git_commits"] == [fresh["provenance"]["git_commit"]] == ["c" * 40]
+
+
+def test_a_stretch_trained_by_uncommitted_code_is_refused():
+    from pathlib import Path
+
+    real = json.loads((Path(__file__).resolve().parents[1] / "results" / "cifar10" / "b-seed1.json")
+                      .read_text())
+    assert experiments.validate_result(real, "b-seed1") == []
+    tampered = json.loads(json.dumps(real))
+    tampered["provenance"]["git_commits"] = [real["provenance"]["git_commit"],
+                                             real["provenance"]["git_commit"] + "+dirty"]
+    assert any("uncommitted" in p for p in experiments.validate_result(tampered, "b-seed1"))

@@ -502,11 +502,11 @@ def test_checkpoint_round_trip_keeps_only_the_latest(tmp_path):
     assert ck.progress_path == run / "progress.json"
     assert ck.load() is None
     ck.save(_FakeModel(), 1, {"loss": [1.0]}, [2.0], [])
-    ck.save(_FakeModel(), 2, {"loss": [1.0, 0.9]}, [2.0, 2.1], [0.1])
+    ck.save(_FakeModel(), 2, {"loss": [1.0, 0.9]}, [2.0, 2.1], [0.1], ["f" * 40])
     assert sorted(p.name for p in run.iterdir()) == ["ckpt-epoch002.keras", "progress.json"]
     assert ck.load() == {"meta": meta, "epoch": 2, "checkpoint": "ckpt-epoch002.keras",
                          "history": {"loss": [1.0, 0.9]}, "epoch_seconds": [2.0, 2.1],
-                         "checkpoint_seconds": [0.1]}
+                         "checkpoint_seconds": [0.1], "git_commits": ["f" * 40]}
 
 
 def test_checkpoint_refuses_other_settings_or_a_missing_model(tmp_path):

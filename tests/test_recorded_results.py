@@ -67,8 +67,8 @@ def test_stored_probabilities_belong_to_their_run(name):
         p = arrays[key]
         assert p.shape == (10000, 10) and p.dtype == np.float16
         assert np.allclose(p.astype("float64").sum(1), 1.0, atol=1e-2)
-        acc = float((p.argmax(1) == labels).mean())
-        assert acc == info[f"{key}_accuracy"]
+        acc = float((p.argmax(1) == labels).mean())  # float16 can tie a few rows
+        assert abs(acc - info[f"{key}_accuracy"]) <= 5e-4, (key, acc, info[f"{key}_accuracy"])
     det = float((arrays["deterministic"].argmax(1) == labels).mean())
     assert abs(det - result["test_accuracy"]) <= 5e-4, (det, result["test_accuracy"])
     has_dropout = CIFAR_CONFIGS[result["config"]]["dropout"]

@@ -64,3 +64,13 @@ def test_the_slow_first_schedule_names_files_that_exist(root):
     assert SLOW_UNITS, "the schedule is empty"
     missing = [name for name in SLOW_UNITS if not (root / name).is_file()]
     assert not missing, f"SLOW_UNITS names files that do not exist: {missing}"
+
+
+def test_readme_lists_every_chapter(root):
+    """The README's chapter table has a row per notebook (chapters 11 and 12 were
+    once missing from it)."""
+    readme = (root / "README.md").read_text()
+    numbers = sorted(int(p.name[:2]) for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert numbers, "no chapters found"
+    missing = [n for n in numbers if f"\n| {n} " not in readme]
+    assert not missing, f"README's chapter table lacks chapters {missing}"

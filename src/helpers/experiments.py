@@ -110,7 +110,8 @@ class _EpochCheckpoint:
             raise ExperimentError(f"checkpoint {ckpt} is missing; delete {self.state_dir} to start over.")
         return progress
 
-    def save(self, model, epoch: int, history: dict, epoch_seconds: list, checkpoint_seconds: list):
+    def save(self, model, epoch: int, history: dict, epoch_seconds: list, checkpoint_seconds: list,
+             git_commits: list | None = None):
         self.state_dir.mkdir(parents=True, exist_ok=True)
         name = f"ckpt-epoch{epoch:03d}.keras"
         tmp = self.state_dir / f".tmp-{name}"
@@ -118,7 +119,8 @@ class _EpochCheckpoint:
         os.replace(tmp, self.state_dir / name)
         atomic_write_json(self.progress_path, {"meta": self.meta, "epoch": epoch, "checkpoint": name,
                                                "history": history, "epoch_seconds": epoch_seconds,
-                                               "checkpoint_seconds": checkpoint_seconds})
+                                               "checkpoint_seconds": checkpoint_seconds,
+                                               "git_commits": list(git_commits or [])})
         for old in self.state_dir.glob("ckpt-epoch*.keras"):
             if old.name != name:
                 old.unlink(missing_ok=True)
@@ -161,6 +163,9 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         raise ExperimentError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
     mc_passes = check_nonnegative_int(mc_passes, "mc_passes")
     name = result_name(config, seed, epochs, train_samples)
+    # The code that trains is the code loaded now: its commit is read now, not when the
+    # result is written (a commit made meanwhile must not be credited with this run).
+    code_commit = _git_commit()
     out_path = Path(results_dir) / f"{name}.json" if results_dir else None
     if out_path is not None and out_path.exists() and not overwrite:
         raise ExperimentError(f"{out_path} already exists; pass --overwrite to replace a recorded result.")
@@ -180,6 +185,7 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
         history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
         checkpoint_seconds = progress.get("checkpoint_seconds", [])
+        git_commits = list(progress.get("git_commits", []))
         set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
         if verbose:
             print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
@@ -188,7 +194,9 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
                               optimizer=spec["optimizer"], seed=seed,
                               mixed_precision=mixed_precision, jit_compile=jit_compile)
         history, epoch_seconds, start = {}, [], 0
-        checkpoint_seconds = []
+        checkpoint_seconds, git_commits = [], []
+    if not git_commits or git_commits[-1] != code_commit:
+        git_commits.append(code_commit)  # one entry per stretch of epochs run by other code
 
     class Recorder(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -200,7 +208,8 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
                 history.setdefault(k, []).append(float(v))
             if ckpt:  # the time of this save is recorded with the next one (and in the result)
                 t_save = time.perf_counter()
-                ckpt.save(self.model, epoch + 1, history, epoch_seconds, checkpoint_seconds)
+                ckpt.save(self.model, epoch + 1, history, epoch_seconds, checkpoint_seconds,
+                          git_commits)
                 checkpoint_seconds.append(time.perf_counter() - t_save)
             if verbose:
                 print(f"{name} epoch {epoch + 1}/{epochs}: " +
@@ -234,7 +243,8 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         "test_accuracy": float(test["accuracy"]),
         "provenance": {
             "command": command or "helpers.experiments.run_cifar10(" + json.dumps(meta) + ")",
-            "git_commit": _git_commit(),
+            "git_commit": code_commit,
+            "git_commits": git_commits,
             "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "device": device_description(),
             "versions": versions(),
@@ -389,6 +399,8 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
         need(re.search(rf"--config {re.escape(config)}(\s|$)", cmd) is not None, f"command lacks --config {config}")
         need(re.search(rf"--seed {seed}(\s|$)", cmd) is not None, f"command lacks the exact --seed {seed}")
         need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
+        need(all(bool(re.fullmatch(r"[0-9a-f]{40}", c or "")) for c in prov.get("git_commits", [])),
+             "a stretch of the run was trained by uncommitted code")
         need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
         need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
         need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")

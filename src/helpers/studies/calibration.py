@@ -430,8 +430,9 @@ def cifar_probabilities(seed: int = 0, folder=None):
     Returns ``(probs, labels, info)``: ``probs[label]`` a float64 ``[n, 10]`` array
     (the stored float16 values renormalised per row and floored at
     :data:`PROB_FLOOR`), the labels, and per predictor the result's name, its MC
-    pass count, the stored accuracy (a check that the file is the run's) and the
-    run's wall time in seconds.
+    pass count, the stored accuracy (a check that the file is the run's), how many
+    true-class probabilities were below the floor (their NLL terms are lower bounds)
+    and the run's wall time in seconds.
     A missing result or probability file raises ``ExperimentError`` naming the
     command that records it."""
     from ..experiments import ExperimentError, load_probabilities, load_results
@@ -453,11 +454,14 @@ def cifar_probabilities(seed: int = 0, folder=None):
             labels = arrays["labels"].astype(int)
         elif not np.array_equal(labels, arrays["labels"]):
             raise ExperimentError(f"{name}'s labels differ from the other runs' test labels")
-        p = np.maximum(arrays[key].astype("float64"), PROB_FLOOR)
+        raw = arrays[key].astype("float64")
+        p = np.maximum(raw, PROB_FLOOR)
         probs[label] = p / p.sum(1, keepdims=True)
         record = results[name]["probabilities"]
         info[label] = {"result": name, "mc_passes": record["mc_passes"] if key == "mc_mean" else 0,
                        "stored_accuracy": record[f"{key}_accuracy"],
+                       # true-class probabilities stored as 0: their NLL terms are lower bounds
+                       "floored": int(np.sum(raw[np.arange(len(labels)), labels] < PROB_FLOOR)),
                        "wall_seconds": results[name].get("provenance", {}).get("wall_seconds_total")}
     return probs, labels, info
 
@@ -528,3 +532,26 @@ def cifar_table(scores: dict) -> pd.DataFrame:
     """One row per recorded predictor: accuracy, mean confidence, ECE, NLL, Brier."""
     return pd.DataFrame([{"predictor": name, **{m: s[m] for m in METRICS}}
                          for name, s in scores.items()]).set_index("predictor")
+
+
+def floor_sentence(info: dict) -> str:
+    """What float16 storage did to the NLLs, from :func:`cifar_probabilities`' info."""
+    hit = {name: i["floored"] for name, i in info.items() if i["floored"]}
+    if not hit:
+        return ("no true-class probability was below 1e-7, so storing them as float16 "
+                "does not bound any NLL")
+    parts = [f"{name}: {n:,}" for name, n in hit.items()]
+    return (f"float16 stores probabilities below about 6e-8 as 0, and some true-class "
+            f"probabilities were below the floor of {PROB_FLOOR:g} used here "
+            f"({'; '.join(parts)} of the test images), so those NLLs are lower bounds")
+
+
+def confidence_side(score_row: dict) -> str:
+    """"overconfident" / "underconfident" / "calibrated on average" from a
+    :func:`score` row (mean confidence against accuracy, to 3 decimals)."""
+    gap = round(score_row["confidence"] - score_row["accuracy"], 3)
+    if gap > 0:
+        return "overconfident"
+    if gap < 0:
+        return "underconfident"
+    return "calibrated on average"
