@@ -432,7 +432,10 @@ def test_floor_sentence_names_the_bounded_nlls():
     assert "does not bound any NLL" in cal.floor_sentence(none)
     some = {"(a) no dropout": {"floored": 1234}, "(b) MC dropout": {"floored": 0}}
     text = cal.floor_sentence(some)
-    assert "(a) no dropout: 1,234" in text and "MC" not in text and "lower bounds" in text
+    assert "in 1,234 test images of (a) no dropout," in text and "MC" not in text
+    assert "its NLL is a lower bound" in text
+    both = {"p": {"floored": 2}, "q": {"floored": 3}}
+    assert "their NLLs are lower bounds" in cal.floor_sentence(both)
 
 
 def test_confidence_side():
@@ -441,3 +444,17 @@ def test_confidence_side():
     assert confidence_side({"confidence": 0.88, "accuracy": 0.65}) == "overconfident"
     assert confidence_side({"confidence": 0.70, "accuracy": 0.729}) == "underconfident"
     assert confidence_side({"confidence": 0.7301, "accuracy": 0.7299}) == "calibrated on average"
+
+
+def test_recorded_predictors_are_drawn_in_their_concept_colours():
+    from helpers.plotting import calibration as pc
+    from helpers.studies import calibration as cal
+
+    for label in cal.CIFAR_PREDICTORS:
+        assert label in pc.PREDICTOR_STYLES, label
+    assert pc.PREDICTOR_STYLES["(a) no dropout"] == pc.PREDICTOR_STYLES["no dropout"]
+    assert pc.PREDICTOR_STYLES["(b) MC dropout"] == pc.PREDICTOR_STYLES["MC dropout"]
+    row = {"accuracy": 0.7, "confidence": 0.8, "ECE": 0.1, "NLL": 0.9, "Brier": 0.4}
+    frame = cal.cifar_table({"(a) no dropout": row})
+    assert list(frame.columns) == ["predictor", *cal.METRICS]
+    assert frame.iloc[0]["predictor"] == "(a) no dropout"

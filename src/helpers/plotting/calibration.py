@@ -20,6 +20,12 @@ PREDICTOR_STYLES = {
     "MC dropout": (COLORS["mc"], LINESTYLES[2], "^"),
     "temperature scaling": (CIFAR_COLORS["e"], LINESTYLES[3], "D"),
 }
+# the recorded CIFAR-10 predictors (helpers.studies.calibration.CIFAR_PREDICTORS)
+PREDICTOR_STYLES.update({
+    "(a) no dropout": PREDICTOR_STYLES["no dropout"],
+    "(b) dropout, one pass": PREDICTOR_STYLES["dropout"],
+    "(b) MC dropout": PREDICTOR_STYLES["MC dropout"],
+})
 
 
 def _style(name):
@@ -63,8 +69,8 @@ def plot_reliability(diagrams: dict, ece_text: dict, ncols: int = 2):
         ax.set_ylim(0, 1)
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    for ax in axes[-ncols:]:
-        ax.set_xlabel("confidence (top-class probability)")
+    for ax in axes[-ncols:]:  # three panels side by side leave room for one word
+        ax.set_xlabel("confidence (top-class probability)" if ncols <= 2 else "confidence")
     for ax in axes[::ncols]:
         ax.set_ylabel("accuracy")
     handles, labels = axes[0].get_legend_handles_labels()

@@ -531,7 +531,7 @@ def bootstrap_difference(probs_left, probs_right, y, metric="ECE", n_boot=2000, 
 def cifar_table(scores: dict) -> pd.DataFrame:
     """One row per recorded predictor: accuracy, mean confidence, ECE, NLL, Brier."""
     return pd.DataFrame([{"predictor": name, **{m: s[m] for m in METRICS}}
-                         for name, s in scores.items()]).set_index("predictor")
+                         for name, s in scores.items()])
 
 
 def floor_sentence(info: dict) -> str:
@@ -540,10 +540,11 @@ def floor_sentence(info: dict) -> str:
     if not hit:
         return ("no true-class probability was below 1e-7, so storing them as float16 "
                 "does not bound any NLL")
-    parts = [f"{name}: {n:,}" for name, n in hit.items()]
-    return (f"float16 stores probabilities below about 6e-8 as 0, and some true-class "
-            f"probabilities were below the floor of {PROB_FLOOR:g} used here "
-            f"({'; '.join(parts)} of the test images), so those NLLs are lower bounds")
+    parts = " and ".join(f"{n:,} test image{'s' if n != 1 else ''} of {name}"
+                         for name, n in hit.items())
+    whose = "its NLL is a lower bound" if len(hit) == 1 else "their NLLs are lower bounds"
+    return (f"float16 stores any probability below about 6e-8 as 0, and the true class's "
+            f"probability was below the floor of 1e-7 used here in {parts}, so {whose}")
 
 
 def confidence_side(score_row: dict) -> str:
