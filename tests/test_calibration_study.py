@@ -7,6 +7,7 @@ metrics must give the values a hand computation gives.
 """
 
 import math
+from pathlib import Path
 
 import matplotlib
 
@@ -24,6 +25,8 @@ from helpers.plotting import calibration as figs  # noqa: E402
 from helpers.studies import calibration as study  # noqa: E402
 
 from .chapter_code import chapter_namespace  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NB = "11_calibration"
 
@@ -441,8 +444,8 @@ def test_floor_sentence_names_the_bounded_nlls():
 def test_confidence_side():
     from helpers.studies.calibration import confidence_side
 
-    assert confidence_side({"confidence": 0.88, "accuracy": 0.65}) == "overconfident"
-    assert confidence_side({"confidence": 0.70, "accuracy": 0.729}) == "underconfident"
+    assert confidence_side({"confidence": 0.88, "accuracy": 0.65}) == "overconfident on average"
+    assert confidence_side({"confidence": 0.70, "accuracy": 0.729}) == "underconfident on average"
     assert confidence_side({"confidence": 0.7301, "accuracy": 0.7299}) == "calibrated on average"
 
 
@@ -458,3 +461,17 @@ def test_recorded_predictors_are_drawn_in_their_concept_colours():
     frame = cal.cifar_table({"(a) no dropout": row})
     assert list(frame.columns) == ["predictor", *cal.METRICS]
     assert frame.iloc[0]["predictor"] == "(a) no dropout"
+
+
+def test_recorded_range_reads_every_seed_of_a_configuration():
+    import json
+
+    from helpers.studies.calibration import recorded_range, recorded_seeds
+
+    assert recorded_seeds("a") == "0, 1, 2"
+    losses = [json.loads((ROOT / "results" / "cifar10" / f"a-seed{s}.json").read_text())["test_loss"]
+              for s in range(3)]
+    assert recorded_range("a", "test_loss") == f"{min(losses):.2f} to {max(losses):.2f}"
+    assert recorded_range("b", "test_accuracy").count(".") == 2  # three decimals each
+    with pytest.raises(ValueError, match="no recorded runs"):
+        recorded_range("z")

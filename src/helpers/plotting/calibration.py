@@ -23,7 +23,7 @@ PREDICTOR_STYLES = {
 # the recorded CIFAR-10 predictors (helpers.studies.calibration.CIFAR_PREDICTORS)
 PREDICTOR_STYLES.update({
     "(a) no dropout": PREDICTOR_STYLES["no dropout"],
-    "(b) dropout, one pass": PREDICTOR_STYLES["dropout"],
+    "(b) dropout, inference pass": PREDICTOR_STYLES["dropout"],
     "(b) MC dropout": PREDICTOR_STYLES["MC dropout"],
 })
 

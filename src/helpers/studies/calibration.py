@@ -416,7 +416,7 @@ def overconfidence(scores, predictor, key=CLEAN) -> np.ndarray:
 #: no Dropout layer, so its run stores no MC passes.
 CIFAR_PREDICTORS = {
     "(a) no dropout": ("a", "deterministic"),
-    "(b) dropout, one pass": ("b", "deterministic"),
+    "(b) dropout, inference pass": ("b", "deterministic"),
     "(b) MC dropout": ("b", "mc_mean"),
 }
 #: float16 storage cannot hold a probability below ~6e-8 (it becomes 0): the NLL
@@ -462,6 +462,8 @@ def cifar_probabilities(seed: int = 0, folder=None):
                        "stored_accuracy": record[f"{key}_accuracy"],
                        # true-class probabilities stored as 0: their NLL terms are lower bounds
                        "floored": int(np.sum(raw[np.arange(len(labels)), labels] < PROB_FLOOR)),
+                       # Keras' test loss, from the logits of the softmax (no floor, float32)
+                       "test_loss": results[name].get("test_loss"),
                        "wall_seconds": results[name].get("provenance", {}).get("wall_seconds_total")}
     return probs, labels, info
 
@@ -543,16 +545,41 @@ def floor_sentence(info: dict) -> str:
     parts = " and ".join(f"{n:,} test image{'s' if n != 1 else ''} of {name}"
                          for name, n in hit.items())
     whose = "its NLL is a lower bound" if len(hit) == 1 else "their NLLs are lower bounds"
-    return (f"float16 stores any probability below about 6e-8 as 0, and the true class's "
-            f"probability was below the floor of 1e-7 used here in {parts}, so {whose}")
+    return (f"float16 cannot hold probabilities much below 6e-8 (it rounds them to 0 or to "
+            f"6e-8), and the true class's stored probability was below the floor of 1e-7 used "
+            f"here in {parts}, so {whose}")
 
 
 def confidence_side(score_row: dict) -> str:
-    """"overconfident" / "underconfident" / "calibrated on average" from a
+    """"overconfident on average" / "underconfident on average" / "calibrated on
+    average" from a
     :func:`score` row (mean confidence against accuracy, to 3 decimals)."""
     gap = round(score_row["confidence"] - score_row["accuracy"], 3)
     if gap > 0:
-        return "overconfident"
+        return "overconfident on average"
     if gap < 0:
-        return "underconfident"
+        return "underconfident on average"
     return "calibrated on average"
+
+
+def _recorded_runs(config: str, folder=None) -> list:
+    from ..experiments import load_results
+
+    runs = sorted((r for r in load_results(folder).values() if r["config"] == config),
+                  key=lambda r: r["seed"])
+    if not runs:
+        raise ValueError(f"no recorded runs of configuration {config!r}")
+    return runs
+
+
+def recorded_range(config: str, key: str = "test_loss", folder=None) -> str:
+    """``"1.59 to 1.81"``: the spread of one recorded quantity between the seeds of a
+    configuration (what one run per side cannot show)."""
+    values = [float(r[key]) for r in _recorded_runs(config, folder)]
+    digits = 2 if key == "test_loss" else 3
+    return f"{min(values):.{digits}f} to {max(values):.{digits}f}"
+
+
+def recorded_seeds(config: str, folder=None) -> str:
+    """``"0, 1, 2"``: the seeds recorded for a configuration."""
+    return ", ".join(str(r["seed"]) for r in _recorded_runs(config, folder))
