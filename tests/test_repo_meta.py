@@ -56,16 +56,6 @@ def test_licence_and_citation_present():
     assert "CC BY 4.0" in (ROOT / "_config.yml").read_text()
 
 
-def test_the_slow_first_schedule_names_files_that_exist(root):
-    """tests/conftest.py orders `make test` slowest file first; a renamed file would
-    silently drop out of that order."""
-    from tests.conftest import SLOW_UNITS
-
-    assert SLOW_UNITS, "the schedule is empty"
-    missing = [name for name in SLOW_UNITS if not (root / name).is_file()]
-    assert not missing, f"SLOW_UNITS names files that do not exist: {missing}"
-
-
 def test_readme_lists_every_chapter(root):
     """The README's chapter table has a row per notebook (chapters 11 and 12 were
     once missing from it)."""
