@@ -56,7 +56,12 @@ def test_stored_probabilities_belong_to_their_run(name):
     assert "probabilities" in result, f"{name} was recorded without probabilities"
     info = result["probabilities"]
     path = RESULTS / info["file"]
-    ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT).returncode == 0
+    # asked of the repository's own path (a copy of the tree inside an ignored folder,
+    # like mutmut's mutants/, would otherwise report every file as ignored)
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=ROOT, capture_output=True,
+                         text=True).stdout.strip()
+    rel = path.relative_to(ROOT).as_posix()
+    ignored = subprocess.run(["git", "-C", top, "check-ignore", "-q", rel]).returncode == 0
     assert not ignored, f"{path.name} is git-ignored: it would never reach the repository"
     arrays = load_probabilities(result, RESULTS)
     labels = arrays["labels"]
