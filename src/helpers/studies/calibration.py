@@ -115,9 +115,8 @@ def reliability(probs, y, n_bins=10) -> pd.DataFrame:
     predictions, their accuracy and their mean confidence (NaN when empty)."""
     probs, y = _check(probs, y)
     n_bins = check_positive_int(n_bins, "n_bins")
-    conf = probs.max(1)
-    correct = probs.argmax(1) == y
-    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    bins, correct, conf = _ece_bins(probs, y, n_bins)
+    correct = correct.astype(bool)
     rows = []
     for b in range(n_bins):
         inside = bins == b
@@ -138,22 +137,27 @@ def ece(probs, y, n_bins=10) -> float:
     return float(np.sum(share * np.abs(used["accuracy"] - used["confidence"])))
 
 
+def _per_sample(metric, probs, y) -> np.ndarray:
+    """One value per prediction whose mean is the metric (NLL, Brier, accuracy)."""
+    if metric == "NLL":
+        return -np.log(probs[np.arange(len(y)), y])
+    if metric == "Brier":
+        return np.sum((probs - np.eye(probs.shape[1])[y]) ** 2, axis=1)
+    return (probs.argmax(1) == y).astype(float)
+
+
 def nll(probs, y) -> float:
     """Mean negative log-likelihood of the true class (natural log)."""
-    probs, y = _check(probs, y)
-    return float(-np.mean(np.log(probs[np.arange(len(y)), y])))
+    return float(np.mean(_per_sample("NLL", *_check(probs, y))))
 
 
 def brier(probs, y) -> float:
     """Multi-class Brier score: mean over samples of sum_k (p_k - [y = k])^2."""
-    probs, y = _check(probs, y)
-    onehot = np.eye(probs.shape[1])[y]
-    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+    return float(np.mean(_per_sample("Brier", *_check(probs, y))))
 
 
 def accuracy(probs, y) -> float:
-    probs, y = _check(probs, y)
-    return float(np.mean(probs.argmax(1) == y))
+    return float(np.mean(_per_sample("accuracy", *_check(probs, y))))
 
 
 def score(probs, y, n_bins=10) -> dict:
@@ -503,14 +507,7 @@ def bootstrap_difference(probs_left, probs_right, y, metric="ECE", n_boot=2000, 
             bins, correct, conf = parts[side]
             return _ece_of(bins[idx], correct[idx], conf[idx], n_bins)
     elif metric in ("NLL", "Brier", "accuracy"):
-        per = []
-        for p in (left, right):
-            if metric == "NLL":
-                per.append(-np.log(p[np.arange(len(y)), y]))
-            elif metric == "Brier":
-                per.append(np.sum((p - np.eye(p.shape[1])[y]) ** 2, axis=1))
-            else:
-                per.append((p.argmax(1) == y).astype(float))
+        per = [_per_sample(metric, p, y) for p in (left, right)]
 
         def value(side, idx):
             return float(per[side][idx].mean())
