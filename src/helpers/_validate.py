@@ -46,6 +46,12 @@ def check_positive_float(value, name: str, allow_none: bool = False):
     return float(value)
 
 
+def check_nonnegative_float(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0 (0: off), got {value!r}")
+    return float(value)
+
+
 def check_choice(value, choices, name: str):
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)!r}, got {value!r}")

@@ -111,19 +111,80 @@ class _EpochCheckpoint:
         return progress
 
     def save(self, model, epoch: int, history: dict, epoch_seconds: list, checkpoint_seconds: list,
-             git_commits: list | None = None):
+             git_commits: list | None = None, best: dict | None = None):
+        """Write the model, then progress.json (naming it); then delete older files.
+        ``best`` (early stopping's record, see :func:`fit_resumable`) is stored in
+        progress.json; the weights file it names must already be written."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         name = f"ckpt-epoch{epoch:03d}.keras"
         tmp = self.state_dir / f".tmp-{name}"
         model.save(tmp)
         os.replace(tmp, self.state_dir / name)
-        atomic_write_json(self.progress_path, {"meta": self.meta, "epoch": epoch, "checkpoint": name,
-                                               "history": history, "epoch_seconds": epoch_seconds,
-                                               "checkpoint_seconds": checkpoint_seconds,
-                                               "git_commits": list(git_commits or [])})
-        for old in self.state_dir.glob("ckpt-epoch*.keras"):
-            if old.name != name:
+        progress = {"meta": self.meta, "epoch": epoch, "checkpoint": name, "history": history,
+                    "epoch_seconds": epoch_seconds, "checkpoint_seconds": checkpoint_seconds,
+                    "git_commits": list(git_commits or [])}
+        if best is not None:
+            progress["best"] = {k: v for k, v in best.items() if k != "weights"}
+        atomic_write_json(self.progress_path, progress)
+        keep = {name, (best or {}).get("file")}
+        for old in [*self.state_dir.glob("ckpt-epoch*.keras"), *self.state_dir.glob("best-epoch*.weights.h5")]:
+            if old.name not in keep:
                 old.unlink(missing_ok=True)
+
+    def save_best(self, model, epoch: int) -> str:
+        """Write the weights of ``epoch`` (the best so far) under a name of their own;
+        progress.json starts naming them only at the next :meth:`save`."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        name = f"best-epoch{epoch:03d}.weights.h5"
+        tmp = self.state_dir / f".tmp-{name}"
+        model.save_weights(tmp)
+        os.replace(tmp, self.state_dir / name)
+        return name
+
+
+def fit_resumable(model, x, y, *, name: str, epochs: int, batch_size: int, start: int, history: dict,
+                  epoch_seconds: list, checkpoint_seconds: list, git_commits: list, ckpt=None,
+                  stop_after=None, verbose: bool = True, best: dict | None = None, **fit_kwargs):
+    """``model.fit`` from epoch ``start`` to ``epochs`` (or ``stop_after``), appending each
+    epoch's logs and wall time to ``history``/``epoch_seconds`` and checkpointing after
+    every epoch (``ckpt``). With ``best`` (a dict, empty at the start), also keeps the
+    weights of the epoch with the lowest ``val_loss`` (in ``best["file"]`` under the
+    checkpoint folder, else in memory as ``best["weights"]``): early stopping's
+    restored model, recorded without stopping the run."""
+    import keras
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.t0)
+            for k, v in (logs or {}).items():
+                history.setdefault(k, []).append(float(v))
+            if best is not None and history["val_loss"][-1] < best.get("val_loss", float("inf")):
+                best.update(epoch=epoch + 1, val_loss=history["val_loss"][-1],
+                            val_accuracy=history["val_accuracy"][-1])
+                if ckpt:
+                    best["file"] = ckpt.save_best(self.model, epoch + 1)
+                else:
+                    best["weights"] = self.model.get_weights()
+            if ckpt:  # the time of this save is recorded with the next one (and in the result)
+                t_save = time.perf_counter()
+                ckpt.save(self.model, epoch + 1, history, epoch_seconds, checkpoint_seconds,
+                          git_commits, best)
+                checkpoint_seconds.append(time.perf_counter() - t_save)
+            if verbose:
+                print(f"{name} epoch {epoch + 1}/{epochs}: " +
+                      ", ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()) +
+                      f" ({epoch_seconds[-1]:.1f} s)", flush=True)
+            if stop_after is not None and epoch + 1 >= stop_after:
+                self.model.stop_training = True
+
+    target = epochs if stop_after is None else min(epochs, stop_after)
+    if start < target:
+        model.fit(x, y, batch_size=batch_size, epochs=target, initial_epoch=start, shuffle=True,
+                  verbose=0, callbacks=[Recorder()], **fit_kwargs)
+    return len(history.get("loss", []))
 
 
 def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["epochs"],
@@ -198,32 +259,11 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     if not git_commits or git_commits[-1] != code_commit:
         git_commits.append(code_commit)  # one entry per stretch of epochs run by other code
 
-    class Recorder(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_seconds.append(time.perf_counter() - self.t0)
-            for k, v in (logs or {}).items():
-                history.setdefault(k, []).append(float(v))
-            if ckpt:  # the time of this save is recorded with the next one (and in the result)
-                t_save = time.perf_counter()
-                ckpt.save(self.model, epoch + 1, history, epoch_seconds, checkpoint_seconds,
-                          git_commits)
-                checkpoint_seconds.append(time.perf_counter() - t_save)
-            if verbose:
-                print(f"{name} epoch {epoch + 1}/{epochs}: " +
-                      ", ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items()) +
-                      f" ({epoch_seconds[-1]:.1f} s)", flush=True)
-            if stop_after is not None and epoch + 1 >= stop_after:
-                self.model.stop_training = True
-
-    target = epochs if stop_after is None else min(epochs, stop_after)
-    if start < target:
-        model.fit(x_train, y_train, batch_size=batch_size, epochs=target, initial_epoch=start,
-                  validation_split=FULL_PROTOCOL["validation_split"], shuffle=True, verbose=0,
-                  callbacks=[Recorder()])
-    done = len(history.get("loss", []))
+    done = fit_resumable(model, x_train, y_train, name=name, epochs=epochs, batch_size=batch_size,
+                         start=start, history=history, epoch_seconds=epoch_seconds,
+                         checkpoint_seconds=checkpoint_seconds, git_commits=git_commits, ckpt=ckpt,
+                         stop_after=stop_after, verbose=verbose,
+                         validation_split=FULL_PROTOCOL["validation_split"])
     if done < epochs:
         return {"name": name, "finished": False, "epochs_done": done, "history": history}
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ._validate import (
     check_choice,
+    check_nonnegative_float,
     check_nonnegative_int,
     check_positive_float,
     check_positive_int,
@@ -176,9 +177,15 @@ CIFAR_CONFIGS = {
 def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = "adam",
                   rate: float = 0.5, max_norm_value: float = 2.0, seed=None,
                   input_shape=(32, 32, 3), n_classes: int = 10, mixed_precision: bool = False,
-                  jit_compile="auto"):
+                  jit_compile="auto", l2: float = 0.0, noise: float = 0.0, shift: float = 0.0):
     """The chapter's ConvNet: [Conv2D(64, 3x3) -> MaxPool(2x2) -> Dropout] x 2 ->
     Flatten -> Dense(256) -> Dense(n_classes, softmax). He-uniform initialisation.
+
+    The other regularisers of the regulariser comparison (chapter 10), all off by
+    default: ``shift`` > 0 puts data augmentation first (``RandomFlip("horizontal")``
+    and ``RandomTranslation(shift, shift)``), ``noise`` > 0 then adds
+    ``GaussianNoise(noise)`` to the pixels, and ``l2`` > 0 puts an L2 penalty of that
+    strength on every kernel (both Conv2D and both Dense layers).
 
     With ``max_norm``, every Conv2D filter (``axis=[0, 1, 2]``: kernel height,
     width and input channels) and every Dense unit (``axis=0``) has its incoming
@@ -200,23 +207,33 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
         raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}")
     mp = {"dtype": "mixed_float16"} if mixed_precision else {}
     max_norm_value = check_positive_float(max_norm_value, "max_norm_value")
+    l2, noise = check_nonnegative_float(l2, "l2"), check_nonnegative_float(noise, "noise")
+    shift = check_nonnegative_float(shift, "shift")
+    if shift >= 1:
+        raise ValueError(f"shift must be in [0, 1) (a fraction of the image size), got {shift!r}")
     _seed(seed)
     conv_c = keras.constraints.MaxNorm(max_norm_value, axis=[0, 1, 2]) if max_norm else None
     dense_c = keras.constraints.MaxNorm(max_norm_value, axis=0) if max_norm else None
+    reg = {"kernel_regularizer": keras.regularizers.L2(l2)} if l2 else {}
     layers = keras.layers
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     h = inputs
+    if shift:
+        h = layers.RandomFlip("horizontal", name="flip", **mp)(h)
+        h = layers.RandomTranslation(shift, shift, name="shift", **mp)(h)
+    if noise:
+        h = layers.GaussianNoise(noise, name="noise", **mp)(h)
     for block in (1, 2):
         h = layers.Conv2D(64, (3, 3), activation="relu", kernel_initializer="he_uniform",
-                          kernel_constraint=conv_c, name=f"conv{block}", **mp)(h)
+                          kernel_constraint=conv_c, name=f"conv{block}", **reg, **mp)(h)
         h = layers.MaxPooling2D((2, 2), name=f"pool{block}", **mp)(h)
         if dropout and rate:
             h = layers.Dropout(rate, name=f"dropout{block}", **mp)(h)
     h = layers.Flatten(name="flatten", **mp)(h)
     h = layers.Dense(256, activation="relu", kernel_initializer="he_uniform",
-                     kernel_constraint=dense_c, name="dense", **mp)(h)
+                     kernel_constraint=dense_c, name="dense", **reg, **mp)(h)
     out_dtype = {"dtype": "float32"} if mixed_precision else {}
-    outputs = layers.Dense(n_classes, activation="softmax", name="class", **out_dtype)(h)
+    outputs = layers.Dense(n_classes, activation="softmax", name="class", **reg, **out_dtype)(h)
     model = keras.Model(inputs, outputs, name="cifar_convnet")
     opt = _optimizer(optimizer)
     if mixed_precision:
@@ -224,6 +241,20 @@ def cifar_convnet(dropout: bool = True, max_norm: bool = True, optimizer: str = 
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=jit_compile)
     return model
+
+
+def cifar_regularised(rate: float = 0.0, l2: float = 0.0, noise: float = 0.0, max_norm=None,
+                      shift: float = 0.0, seed=None, mixed_precision: bool = False,
+                      jit_compile="auto"):
+    """Chapter 10's CIFAR-10 model: :func:`cifar_convnet` (Adam) with every regulariser
+    of the comparison as a switch, all off by default: dropout ``rate``, ``l2``,
+    Gaussian ``noise``, ``max_norm`` (the cap c, or None) and augmentation ``shift``."""
+    rate = check_rate(rate, "rate")
+    if max_norm is not None:
+        max_norm = check_positive_float(max_norm, "max_norm")
+    return cifar_convnet(dropout=rate > 0, max_norm=max_norm is not None, rate=rate or 0.5,
+                         max_norm_value=max_norm or 2.0, seed=seed, l2=l2, noise=noise,
+                         shift=shift, mixed_precision=mixed_precision, jit_compile=jit_compile)
 
 
 def unit_norms(kernel, axis=0):
@@ -249,7 +280,8 @@ def describe(model) -> dict:
 
     keys = ("units", "filters", "kernel_size", "strides", "padding", "pool_size", "activation",
             "use_bias", "rate", "noise_shape", "stddev", "momentum", "epsilon", "axis",
-            "dropout", "recurrent_dropout", "return_sequences", "target_shape")
+            "dropout", "recurrent_dropout", "return_sequences", "target_shape", "mode",
+            "height_factor", "width_factor", "fill_mode", "interpolation")
     layers = []
     for layer in model.layers:
         cfg = layer.get_config()
@@ -257,6 +289,8 @@ def describe(model) -> dict:
         entry.update({k: cfg[k] for k in keys if k in cfg})
         if hasattr(layer, "kernel_constraint"):
             entry["kernel_constraint"] = _cfg(layer.kernel_constraint)
+        if hasattr(layer, "kernel_regularizer"):
+            entry["kernel_regularizer"] = _cfg(layer.kernel_regularizer)
         if hasattr(layer, "kernel_initializer"):
             entry["kernel_initializer"] = type(layer.kernel_initializer).__name__
         if type(layer).__name__ == "InputLayer":

@@ -1,0 +1,379 @@
+"""Dropout among the regularisers on CIFAR-10: the recorded comparison of chapter 10.
+
+    python -m helpers.cifar_regularisers --all
+    python -m helpers.cifar_regularisers --method l2 --value 0.001 --seed 0
+
+Protocol (:data:`PROTOCOL`): the chapter's ConvNet
+(:func:`helpers.models.cifar_regularised`, Adam), fitted on the first 5,000
+CIFAR-10 training images for 30 epochs (batch size 250), validated after every
+epoch on the last 2,500 training images (never fitted), and scored once on the
+10,000 test images. Each single method has a three-point grid (:data:`GRIDS`),
+tried with seed 0; the value with the highest final validation accuracy is the
+method's choice, which then runs with seeds 0-4. The combinations with dropout
+reuse both components' choices. Early stopping is the unregularised run's
+weights from its epoch of lowest validation loss (what
+``EarlyStopping(restore_best_weights=True)`` restores when its patience outlasts
+the run), so it costs no training of its own.
+
+Every run checkpoints after each epoch under ``runs/`` and resumes from there;
+results are written atomically to ``results/cifar10-regularisers/`` with the
+same provenance as :mod:`helpers.experiments`. ``--all`` runs the whole plan in
+order, skipping what is recorded: interrupt it at any time and start it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ._io import atomic_write_json
+from ._validate import check_nonnegative_int, check_positive_int
+from .data import DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
+from .experiments import (
+    HISTORY_KEYS,
+    ExperimentError,
+    _EpochCheckpoint,
+    _git_commit,
+    device_description,
+    fit_resumable,
+    versions,
+)
+from .models import cifar_regularised
+from .paths import project_root, results_dir
+
+PROTOCOL = {"fit_samples": 5000, "val_samples": 2500, "epochs": 30, "batch_size": 250,
+            "optimizer": "adam"}
+#: The three values each single method tries (seed 0; chosen on validation accuracy).
+GRIDS = {
+    "l2": (1e-4, 1e-3, 1e-2),  # lambda on every kernel
+    "noise": (0.05, 0.1, 0.2),  # GaussianNoise sd, pixels in [0, 1]
+    "dropout": (0.2, 0.35, 0.5),  # rate of both Dropout layers
+    "max_norm": (1.0, 2.0, 4.0),  # c, every filter and unit
+    "augment": (0.05, 0.1, 0.2),  # RandomTranslation factor (with horizontal flips)
+}
+#: The keyword of :func:`~helpers.models.cifar_regularised` each method sets.
+SETTING = {"l2": "l2", "noise": "noise", "dropout": "rate", "max_norm": "max_norm", "augment": "shift"}
+#: Combinations with dropout: both components at their own chosen values.
+COMBOS = {"dropout_l2": ("dropout", "l2"), "dropout_max_norm": ("dropout", "max_norm"),
+          "dropout_augment": ("dropout", "augment")}
+METHODS = ("none", *GRIDS, *COMBOS)
+LABELS = {"none": "no regularisation", "early_stopping": "early stopping", "l2": "L2",
+          "noise": "Gaussian noise", "dropout": "dropout", "max_norm": "max-norm",
+          "augment": "augmentation", "dropout_l2": "dropout + L2",
+          "dropout_max_norm": "dropout + max-norm", "dropout_augment": "dropout + augmentation"}
+TUNING_SEED = 0
+SEEDS = (0, 1, 2, 3, 4)
+FOLDER = "cifar10-regularisers"
+
+
+def _components(method: str) -> tuple:
+    if method == "none":
+        return ()
+    return COMBOS.get(method, (method,))
+
+
+def settings_of(method: str, values) -> dict:
+    """The keyword arguments of :func:`~helpers.models.cifar_regularised` for ``method``
+    at ``values`` (one per component), after checking both."""
+    if method not in METHODS:
+        raise ExperimentError(f"method must be one of {list(METHODS)}, got {method!r}")
+    parts = _components(method)
+    values = tuple(values)
+    if len(values) != len(parts):
+        raise ExperimentError(f"{method} takes {len(parts)} value(s) ({', '.join(parts) or 'none'}), "
+                              f"got {len(values)}: {values}")
+    out = {}
+    for part, v in zip(parts, values, strict=True):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ExperimentError(f"{part}: value must be a positive number, got {v!r}")
+        out[SETTING[part]] = float(v)
+    return out
+
+
+def run_name(method: str, values, seed: int) -> str:
+    values = tuple(float(v) for v in values)
+    token = "+".join(f"{v:g}" for v in values)
+    return f"{method}-{token}-seed{seed}" if token else f"{method}-seed{seed}"
+
+
+def command_for(method: str, values, seed: int) -> str:
+    args = ["--method", method, *[a for v in values for a in ("--value", f"{float(v):g}")],
+            "--seed", str(seed)]
+    return "python -m helpers.cifar_regularisers " + shlex.join(args)
+
+
+def load_data(data_path=None):
+    """(fit, validation, test) arrays of the protocol: images in [0, 1], one-hot labels."""
+    (x_train, y_train), (x_test, y_test) = load_cifar10(data_path)
+    n_fit, n_val = PROTOCOL["fit_samples"], PROTOCOL["val_samples"]
+    fit = prepare_cifar10(x_train[:n_fit], y_train[:n_fit])
+    val = prepare_cifar10(x_train[-n_val:], y_train[-n_val:])
+    return fit, val, prepare_cifar10(x_test, y_test)
+
+
+def run_one(method: str, values=(), seed: int = 0, *, data=None, data_path=None, results_dir=None,
+            state_dir=None, stop_after=None, verbose: bool = True, epochs: int | None = None):
+    """Train ``method`` at ``values`` with ``seed``; return the result (written to
+    ``results_dir`` when given). ``epochs`` other than the protocol's is for tests
+    and is never written as a recorded result."""
+    import keras
+
+    from .seeding import set_seed
+
+    settings = settings_of(method, values)
+    values = tuple(float(v) for v in values)
+    seed = check_nonnegative_int(seed, "seed")
+    epochs = PROTOCOL["epochs"] if epochs is None else check_positive_int(epochs, "epochs")
+    if results_dir is not None and epochs != PROTOCOL["epochs"]:
+        raise ExperimentError("a result with other epochs than the protocol's is not written")
+    if stop_after is not None:
+        stop_after = check_positive_int(stop_after, "stop_after")
+    name = run_name(method, values, seed)
+    code_commit = _git_commit()
+    out_path = Path(results_dir) / f"{name}.json" if results_dir else None
+    if out_path is not None and out_path.exists():
+        raise ExperimentError(f"{out_path} already exists; delete it to record that run again.")
+    (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = data or load_data(data_path)
+    meta = {"method": method, "values": list(values), "seed": seed, "epochs": epochs,
+            **{k: v for k, v in PROTOCOL.items() if k != "epochs"}}
+    ckpt = _EpochCheckpoint(Path(state_dir) / name, meta) if state_dir else None
+    progress = ckpt.load() if ckpt else None
+    set_seed(seed)
+    if progress:
+        model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
+        history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
+        checkpoint_seconds = progress.get("checkpoint_seconds", [])
+        git_commits = list(progress.get("git_commits", []))
+        best = dict(progress.get("best", {}))
+        set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
+        if verbose:
+            print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
+    else:
+        model = cifar_regularised(**settings, seed=seed)
+        history, epoch_seconds, start, checkpoint_seconds, git_commits, best = {}, [], 0, [], [], {}
+    if not git_commits or git_commits[-1] != code_commit:
+        git_commits.append(code_commit)
+    done = fit_resumable(model, x_fit, y_fit, name=name, epochs=epochs,
+                         batch_size=PROTOCOL["batch_size"], start=start, history=history,
+                         epoch_seconds=epoch_seconds, checkpoint_seconds=checkpoint_seconds,
+                         git_commits=git_commits, ckpt=ckpt, stop_after=stop_after,
+                         verbose=verbose, best=best, validation_data=(x_val, y_val))
+    if done < epochs:
+        return {"name": name, "finished": False, "epochs_done": done, "history": history}
+
+    test = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
+    if ckpt:
+        model.load_weights(ckpt.state_dir / best["file"])
+    else:
+        model.set_weights(best["weights"])
+    restored = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
+    result = {
+        "name": name, "finished": True, "method": method, "label": LABELS[method],
+        "values": list(values), "settings": settings, "seed": seed,
+        "protocol": {**PROTOCOL, "epochs": epochs},
+        "history": history,
+        "test_loss": float(test["loss"]), "test_accuracy": float(test["accuracy"]),
+        "early_stopping": {"epoch": int(best["epoch"]), "val_loss": float(best["val_loss"]),
+                           "val_accuracy": float(best["val_accuracy"]),
+                           "test_loss": float(restored["loss"]),
+                           "test_accuracy": float(restored["accuracy"])},
+        "provenance": {
+            "command": command_for(method, values, seed),
+            "git_commit": code_commit,
+            "git_commits": git_commits,
+            "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "device": device_description(),
+            "versions": versions(),
+            "dataset": cifar10_provenance(data_path),
+            "wall_seconds_per_epoch": epoch_seconds,
+            "wall_seconds_total": float(sum(epoch_seconds)),
+            "checkpoint_seconds_per_epoch": checkpoint_seconds,
+            "resumed": progress is not None,
+        },
+    }
+    if out_path is not None:
+        atomic_write_json(out_path, result)
+        if verbose:
+            print(f"wrote {out_path}: test accuracy {result['test_accuracy']:.4f}", flush=True)
+    if ckpt:
+        for f in ckpt.state_dir.glob("*"):
+            f.unlink()
+        ckpt.state_dir.rmdir()
+    return result
+
+
+def load_results(folder=None) -> dict:
+    """Recorded results by name (``results/cifar10-regularisers`` of the clone)."""
+    out = {}
+    for p in sorted(results_dir(FOLDER, folder).glob("*.json")):
+        r = json.loads(p.read_text())
+        if r.get("finished"):
+            out[r["name"]] = r
+    return out
+
+
+def choose(results: dict) -> dict:
+    """Each single method's chosen value: the grid value whose tuning run (seed 0)
+    ended with the highest validation accuracy (ties: the first in the grid).
+    Methods whose grid is not complete yet are left out."""
+    chosen = {}
+    for method, grid in GRIDS.items():
+        scores = []
+        for v in grid:
+            r = results.get(run_name(method, (v,), TUNING_SEED))
+            if r is None:
+                break
+            scores.append(r["history"]["val_accuracy"][-1])
+        else:
+            chosen[method] = grid[int(np.argmax(scores))]
+    return chosen
+
+
+def plan(results: dict) -> list[tuple]:
+    """Every run of the comparison as (method, values, seed), in the order ``--all``
+    runs them; runs that depend on a choice not yet made are left out."""
+    runs = [(m, (v,), TUNING_SEED) for m, grid in GRIDS.items() for v in grid]
+    runs += [("none", (), s) for s in SEEDS]
+    chosen = choose(results)
+    for m in GRIDS:
+        if m in chosen:
+            runs += [(m, (chosen[m],), s) for s in SEEDS if s != TUNING_SEED]
+    for combo, parts in COMBOS.items():
+        if all(p in chosen for p in parts):
+            runs += [(combo, tuple(chosen[p] for p in parts), s) for s in SEEDS]
+    return runs
+
+
+def complete(results: dict) -> bool:
+    """Whether every planned run is recorded (and every choice made)."""
+    return len(choose(results)) == len(GRIDS) and all(
+        run_name(*r) in results for r in plan(results))
+
+
+def validate_result(r: dict, stem: str | None = None) -> list[str]:
+    """Everything wrong with a recorded result of the comparison (empty list: valid)."""
+    from .data import KNOWN_CIFAR10_SHA256
+
+    problems = []
+
+    def need(ok, msg):
+        if not ok:
+            problems.append(msg)
+
+    try:
+        method, values, seed = r["method"], tuple(r["values"]), r["seed"]
+        need(method in METHODS, f"unknown method {method!r}")
+        need(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, f"bad seed {seed!r}")
+        need(r.get("finished") is True, "not finished")
+        need(r["name"] == run_name(method, values, seed), f"name {r['name']!r} does not match")
+        if stem is not None:
+            need(stem == r["name"], f"file name {stem!r} does not match {r['name']!r}")
+        need(r.get("label") == LABELS.get(method), f"label {r.get('label')!r} is not the table's")
+        need(r.get("settings") == settings_of(method, values), "settings do not match the method's values")
+        need(r.get("protocol") == PROTOCOL, f"protocol {r.get('protocol')} is not {PROTOCOL}")
+        epochs = PROTOCOL["epochs"]
+        for key in HISTORY_KEYS:
+            vals = r["history"][key]
+            need(len(vals) == epochs, f"{key}: {len(vals)} epochs, not {epochs}")
+            need(all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals), f"{key}: non-finite")
+            if "accuracy" in key:
+                need(all(0.0 <= v <= 1.0 for v in vals), f"{key} outside [0, 1]")
+            else:
+                need(all(v >= 0.0 for v in vals), f"{key} negative")
+        es = r["early_stopping"]
+        for part in (r, es):
+            need(0.0 <= part["test_accuracy"] <= 1.0, f"test accuracy {part['test_accuracy']} outside [0, 1]")
+            need(math.isfinite(part["test_loss"]) and part["test_loss"] >= 0.0,
+                 f"test loss {part['test_loss']} negative or not finite")
+        vl = r["history"]["val_loss"]
+        need(es["epoch"] == int(np.argmin(vl)) + 1 and es["val_loss"] == min(vl),
+             "early stopping's epoch is not the epoch of lowest validation loss")
+        prov = r["provenance"]
+        need(prov["command"] == command_for(method, values, seed), "command does not match the run")
+        need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
+        need(all(bool(re.fullmatch(r"[0-9a-f]{40}", c or "")) for c in prov.get("git_commits", [])),
+             "a stretch of the run was trained by uncommitted code")
+        need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
+        need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
+        need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")
+        per_epoch = prov["wall_seconds_per_epoch"]
+        need(len(per_epoch) == epochs and all(0 < t < 86400 for t in per_epoch), "per-epoch times implausible")
+        need(math.isclose(prov["wall_seconds_total"], sum(per_epoch), rel_tol=1e-6),
+             "wall time is not the sum of the per-epoch times")
+    except (KeyError, TypeError, ExperimentError) as exc:
+        problems.append(f"malformed result: {exc}")
+    return problems
+
+
+def scores(results: dict) -> dict:
+    """Per method of the comparison (early stopping included), at its chosen value:
+    the seeds, test accuracies and losses (in seed order), the chosen values and
+    the tuning run's final validation accuracy."""
+    chosen = choose(results)
+    out = {}
+    for method in ("none", "early_stopping", *GRIDS, *COMBOS):
+        base = "none" if method == "early_stopping" else method
+        parts = _components(base)
+        if not all(p in chosen for p in parts):
+            continue
+        values = tuple(chosen[p] for p in parts)
+        rs = [results.get(run_name(base, values, s)) for s in SEEDS]
+        if any(r is None for r in rs):
+            continue
+        src = [r["early_stopping"] if method == "early_stopping" else r for r in rs]
+        out[method] = {"label": LABELS[method], "values": values, "seeds": list(SEEDS),
+                       "test_accuracy": [p["test_accuracy"] for p in src],
+                       "test_loss": [p["test_loss"] for p in src]}
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m helpers.cifar_regularisers", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--all", action="store_true", help="run every planned run not yet recorded")
+    p.add_argument("--method", choices=METHODS)
+    p.add_argument("--value", type=float, action="append", default=[],
+                   help="the method's value (twice for a combination: dropout rate, then the other)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default=None, help="CIFAR-10 pack (default: $DROPOUT_BOOK_CIFAR10, data/, download)")
+    root = project_root() or Path.cwd()
+    p.add_argument("--results-dir", default=str(root / "results" / FOLDER))
+    p.add_argument("--state-dir", default=str(root / "runs" / FOLDER))
+    p.add_argument("--stop-after", type=int, default=None,
+                   help="stop after this many epochs in total (resume later with the same command)")
+    args = p.parse_args(argv)
+    if args.all == (args.method is not None):
+        p.error("give either --all or --method")
+    try:
+        if args.method:
+            todo = [(args.method, tuple(args.value), args.seed)]
+        data = load_data(args.data)
+        while True:
+            if args.all:
+                recorded = load_results(args.results_dir)
+                todo = [r for r in plan(recorded) if run_name(*r) not in recorded][:1]
+                if not todo:
+                    print(f"all {len(plan(recorded))} runs recorded in {args.results_dir}")
+                    return 0
+            r = run_one(*todo[0], data=data, data_path=args.data, results_dir=args.results_dir,
+                        state_dir=args.state_dir, stop_after=args.stop_after)
+            if not r["finished"]:
+                print(f"stopped after epoch {r['epochs_done']}; run the same command again to continue")
+                return 0
+            if not args.all:
+                return 0
+    except (ExperimentError, DatasetError, ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
