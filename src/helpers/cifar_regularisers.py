@@ -356,6 +356,7 @@ def main(argv=None) -> int:
         if args.method:
             todo = [(args.method, tuple(args.value), args.seed)]
         data = load_data(args.data)
+        Path(args.results_dir).mkdir(parents=True, exist_ok=True)
         while True:
             if args.all:
                 recorded = load_results(args.results_dir)
