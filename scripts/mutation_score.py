@@ -66,6 +66,10 @@ SCOPE = (
     "helpers.experiments.x_result_name__mutmut_*",
     "helpers.experiments.x_load_results__mutmut_*",
     "helpers.experiments.x_validate_result__mutmut_*",
+    "helpers.experiments.x_check_history__mutmut_*",
+    "helpers.experiments.x_check_test_scores__mutmut_*",
+    "helpers.experiments.x_check_provenance__mutmut_*",
+    "helpers.experiments.x_finish_run__mutmut_*",
     "helpers.experiments.x_summarize_results__mutmut_*",
     "helpers.experiments.x_compare_configs__mutmut_*",
     "helpers.experiments.x\u01c1_EpochCheckpoint\u01c1*",
@@ -80,6 +84,12 @@ SCOPE = (
     "helpers.data.x_load_cifar10__mutmut_*",
     "helpers.data.x_cifar10_provenance__mutmut_*",
     "helpers.data.x_prepare_cifar10__mutmut_*",
+    # cifar_regularisers.py: the plan, the choices, validation, tables and provenance.
+    # Out: run_one (trains a network), load_data (TensorFlow decoding), main (argparse).
+    *(f"helpers.cifar_regularisers.x_{f}__mutmut_*" for f in (
+        "_components", "settings_of", "run_name", "command_for", "choose", "plan", "complete",
+        "validate_result", "scores", "_value_text", "grid_table", "verdicts", "results_table",
+        "provenance_summary", "load_results")),
 )
 
 #: mutmut 3.8.1's exit-code meanings (mutmut.stats.status_by_exit_code); unknown codes

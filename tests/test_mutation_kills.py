@@ -494,6 +494,10 @@ class _FakeModel:
     def save(self, path):
         Path(path).write_text("weights")
 
+    def save_weights(self, path):
+        assert str(path).endswith(".weights.h5")  # Keras refuses other names
+        Path(path).write_text("best weights")
+
 
 def test_checkpoint_round_trip_keeps_only_the_latest(tmp_path):
     meta = {"config": "b", "seed": 0}
@@ -507,6 +511,25 @@ def test_checkpoint_round_trip_keeps_only_the_latest(tmp_path):
     assert ck.load() == {"meta": meta, "epoch": 2, "checkpoint": "ckpt-epoch002.keras",
                          "history": {"loss": [1.0, 0.9]}, "epoch_seconds": [2.0, 2.1],
                          "checkpoint_seconds": [0.1], "git_commits": ["f" * 40]}
+
+
+def test_checkpoint_keeps_the_best_weights_it_names_and_no_others(tmp_path):
+    ck = experiments._EpochCheckpoint(tmp_path / "run", {"seed": 0})
+    best = {"epoch": 1, "val_loss": 1.5, "file": ck.save_best(_FakeModel(), 1), "weights": [0]}
+    assert best["file"] == "best-epoch001.weights.h5"
+    assert (tmp_path / "run" / best["file"]).read_text() == "best weights"
+    ck.save(_FakeModel(), 1, {}, [], [], ["f" * 40], best)
+    best.update(epoch=2, val_loss=1.2, file=ck.save_best(_FakeModel(), 2))
+    # written, not yet named: both best files exist until progress.json names the new one
+    assert len(list((tmp_path / "run").glob("best-epoch*"))) == 2
+    ck.save(_FakeModel(), 3, {}, [], [], ["f" * 40], best)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "best-epoch002.weights.h5", "ckpt-epoch003.keras", "progress.json"]
+    progress = ck.load()
+    assert progress["best"] == {"epoch": 2, "val_loss": 1.2, "file": "best-epoch002.weights.h5"}
+    assert progress["git_commits"] == ["f" * 40] and progress["epoch"] == 3
+    ck.save(_FakeModel(), 4, {}, [], [])  # no best: no "best" key, and git_commits is a list
+    assert "best" not in ck.load() and ck.load()["git_commits"] == []
 
 
 def test_checkpoint_refuses_other_settings_or_a_missing_model(tmp_path):
@@ -614,3 +637,22 @@ def test_atomic_write_leaves_a_readable_file(tmp_path):
 
     path = atomic_write_json(tmp_path / "r.json", {"a": 1})
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_checkpoint_remove_deletes_the_folder(tmp_path):
+    ck = experiments._EpochCheckpoint(tmp_path / "run", {"seed": 0})
+    ck.save(_FakeModel(), 1, {}, [], [])
+    ck.remove()
+    assert not (tmp_path / "run").exists() and tmp_path.exists()
+
+
+def test_finish_run_writes_the_result_then_removes_the_state(tmp_path, capsys):
+    ck = experiments._EpochCheckpoint(tmp_path / "run", {"seed": 0})
+    ck.save(_FakeModel(), 1, {}, [], [])
+    result = {"name": "x", "test_accuracy": 0.5}
+    out = tmp_path / "res" / "x.json"
+    assert experiments.finish_run(result, out, ck, verbose=True) is result
+    assert json.loads(out.read_text()) == result and not (tmp_path / "run").exists()
+    assert capsys.readouterr().out == f"wrote {out}: test accuracy 0.5000\n"
+    assert experiments.finish_run(result, None, None, verbose=True) is result
+    assert capsys.readouterr().out == ""

@@ -24,27 +24,27 @@ order, skipping what is recorded: interrupt it at any time and start it again.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import math
-import re
 import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_write_json
-from ._validate import check_nonnegative_int, check_positive_int
-from .data import DatasetError, cifar10_provenance, load_cifar10, prepare_cifar10
+from ._validate import check_nonnegative_int, check_positive_int, check_rate
+from .data import DatasetError, load_cifar10, prepare_cifar10
 from .experiments import (
-    HISTORY_KEYS,
     ExperimentError,
     _EpochCheckpoint,
     _git_commit,
-    device_description,
+    check_history,
+    check_provenance,
+    check_test_scores,
+    finish_run,
     fit_resumable,
-    versions,
+    provenance,
+    start_or_resume,
 )
 from .models import cifar_regularised
 from .paths import project_root, results_dir
@@ -69,6 +69,8 @@ LABELS = {"none": "no regularisation", "early_stopping": "early stopping", "l2":
           "noise": "Gaussian noise", "dropout": "dropout", "max_norm": "max-norm",
           "augment": "augmentation", "dropout_l2": "dropout + L2",
           "dropout_max_norm": "dropout + max-norm", "dropout_augment": "dropout + augmentation"}
+#: Every chosen network is scored on all of CIFAR-10's test images.
+TEST_SAMPLES = 10000
 TUNING_SEED = 0
 SEEDS = (0, 1, 2, 3, 4)
 FOLDER = "cifar10-regularisers"
@@ -94,6 +96,8 @@ def settings_of(method: str, values) -> dict:
     for part, v in zip(parts, values, strict=True):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise ExperimentError(f"{part}: value must be a positive number, got {v!r}")
+        if part in ("dropout", "augment"):  # fractions: [0, 1)
+            check_rate(v, "dropout rate" if part == "dropout" else "shift")
         out[SETTING[part]] = float(v)
     return out
 
@@ -116,6 +120,8 @@ def load_data(data_path=None):
     n_fit, n_val = PROTOCOL["fit_samples"], PROTOCOL["val_samples"]
     fit = prepare_cifar10(x_train[:n_fit], y_train[:n_fit])
     val = prepare_cifar10(x_train[-n_val:], y_train[-n_val:])
+    if len(x_test) != TEST_SAMPLES:
+        raise DatasetError(f"CIFAR-10 has {TEST_SAMPLES} test images, this copy {len(x_test)}")
     return fit, val, prepare_cifar10(x_test, y_test)
 
 
@@ -124,10 +130,6 @@ def run_one(method: str, values=(), seed: int = 0, *, data=None, data_path=None,
     """Train ``method`` at ``values`` with ``seed``; return the result (written to
     ``results_dir`` when given). ``epochs`` other than the protocol's is for tests
     and is never written as a recorded result."""
-    import keras
-
-    from .seeding import set_seed
-
     settings = settings_of(method, values)
     values = tuple(float(v) for v in values)
     seed = check_nonnegative_int(seed, "seed")
@@ -146,26 +148,13 @@ def run_one(method: str, values=(), seed: int = 0, *, data=None, data_path=None,
             **{k: v for k, v in PROTOCOL.items() if k != "epochs"}}
     ckpt = _EpochCheckpoint(Path(state_dir) / name, meta) if state_dir else None
     progress = ckpt.load() if ckpt else None
-    set_seed(seed)
-    if progress:
-        model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
-        history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
-        checkpoint_seconds = progress.get("checkpoint_seconds", [])
-        git_commits = list(progress.get("git_commits", []))
-        best = dict(progress.get("best", {}))
-        set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
-        if verbose:
-            print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
-    else:
-        model = cifar_regularised(**settings, seed=seed)
-        history, epoch_seconds, start, checkpoint_seconds, git_commits, best = {}, [], 0, [], [], {}
-    if not git_commits or git_commits[-1] != code_commit:
-        git_commits.append(code_commit)
+    model, state = start_or_resume(ckpt, progress, seed, code_commit,
+                                   lambda: cifar_regularised(**settings, seed=seed),
+                                   f"{name} after epoch {{}}/{epochs}" if verbose else None)
+    history, best = state["history"], state["best"]
     done = fit_resumable(model, x_fit, y_fit, name=name, epochs=epochs,
-                         batch_size=PROTOCOL["batch_size"], start=start, history=history,
-                         epoch_seconds=epoch_seconds, checkpoint_seconds=checkpoint_seconds,
-                         git_commits=git_commits, ckpt=ckpt, stop_after=stop_after,
-                         verbose=verbose, best=best, validation_data=(x_val, y_val))
+                         batch_size=PROTOCOL["batch_size"], ckpt=ckpt, stop_after=stop_after,
+                         verbose=verbose, **state, validation_data=(x_val, y_val))
     if done < epochs:
         return {"name": name, "finished": False, "epochs_done": done, "history": history}
 
@@ -185,29 +174,11 @@ def run_one(method: str, values=(), seed: int = 0, *, data=None, data_path=None,
                            "val_accuracy": float(best["val_accuracy"]),
                            "test_loss": float(restored["loss"]),
                            "test_accuracy": float(restored["accuracy"])},
-        "provenance": {
-            "command": command_for(method, values, seed),
-            "git_commit": code_commit,
-            "git_commits": git_commits,
-            "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "device": device_description(),
-            "versions": versions(),
-            "dataset": cifar10_provenance(data_path),
-            "wall_seconds_per_epoch": epoch_seconds,
-            "wall_seconds_total": float(sum(epoch_seconds)),
-            "checkpoint_seconds_per_epoch": checkpoint_seconds,
-            "resumed": progress is not None,
-        },
+        "provenance": provenance(command_for(method, values, seed), code_commit, state["git_commits"],
+                                 data_path, state["epoch_seconds"], state["checkpoint_seconds"],
+                                 progress is not None),
     }
-    if out_path is not None:
-        atomic_write_json(out_path, result)
-        if verbose:
-            print(f"wrote {out_path}: test accuracy {result['test_accuracy']:.4f}", flush=True)
-    if ckpt:
-        for f in ckpt.state_dir.glob("*"):
-            f.unlink()
-        ckpt.state_dir.rmdir()
-    return result
+    return finish_run(result, out_path, ckpt, verbose)
 
 
 def load_results(folder=None) -> dict:
@@ -260,8 +231,6 @@ def complete(results: dict) -> bool:
 
 def validate_result(r: dict, stem: str | None = None) -> list[str]:
     """Everything wrong with a recorded result of the comparison (empty list: valid)."""
-    from .data import KNOWN_CIFAR10_SHA256
-
     problems = []
 
     def need(ok, msg):
@@ -280,34 +249,16 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
         need(r.get("settings") == settings_of(method, values), "settings do not match the method's values")
         need(r.get("protocol") == PROTOCOL, f"protocol {r.get('protocol')} is not {PROTOCOL}")
         epochs = PROTOCOL["epochs"]
-        for key in HISTORY_KEYS:
-            vals = r["history"][key]
-            need(len(vals) == epochs, f"{key}: {len(vals)} epochs, not {epochs}")
-            need(all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals), f"{key}: non-finite")
-            if "accuracy" in key:
-                need(all(0.0 <= v <= 1.0 for v in vals), f"{key} outside [0, 1]")
-            else:
-                need(all(v >= 0.0 for v in vals), f"{key} negative")
+        check_history(need, r["history"], epochs)
         es = r["early_stopping"]
-        for part in (r, es):
-            need(0.0 <= part["test_accuracy"] <= 1.0, f"test accuracy {part['test_accuracy']} outside [0, 1]")
-            need(math.isfinite(part["test_loss"]) and part["test_loss"] >= 0.0,
-                 f"test loss {part['test_loss']} negative or not finite")
+        check_test_scores(need, r, r["history"]["val_accuracy"][-1])
+        check_test_scores(need, es)
         vl = r["history"]["val_loss"]
         need(es["epoch"] == int(np.argmin(vl)) + 1 and es["val_loss"] == min(vl),
              "early stopping's epoch is not the epoch of lowest validation loss")
         prov = r["provenance"]
         need(prov["command"] == command_for(method, values, seed), "command does not match the run")
-        need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
-        need(all(bool(re.fullmatch(r"[0-9a-f]{40}", c or "")) for c in prov.get("git_commits", [])),
-             "a stretch of the run was trained by uncommitted code")
-        need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
-        need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
-        need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")
-        per_epoch = prov["wall_seconds_per_epoch"]
-        need(len(per_epoch) == epochs and all(0 < t < 86400 for t in per_epoch), "per-epoch times implausible")
-        need(math.isclose(prov["wall_seconds_total"], sum(per_epoch), rel_tol=1e-6),
-             "wall time is not the sum of the per-epoch times")
+        check_provenance(need, prov, epochs)
     except (KeyError, TypeError, ExperimentError) as exc:
         problems.append(f"malformed result: {exc}")
     return problems
@@ -333,6 +284,81 @@ def scores(results: dict) -> dict:
                        "test_accuracy": [p["test_accuracy"] for p in src],
                        "test_loss": [p["test_loss"] for p in src]}
     return out
+
+
+def _value_text(method: str, values) -> str:
+    names = {"l2": "λ", "noise": "sd", "dropout": "rate", "max_norm": "c", "augment": "shift"}
+    return ", ".join(f"{names[p]} = {v:g}" for p, v in zip(_components(method), values, strict=True))
+
+
+def grid_table(results: dict):
+    """Every tuning run (seed 0): method, value, final validation accuracy, chosen."""
+    import pandas as pd
+
+    chosen = choose(results)
+    rows = []
+    for method, grid in GRIDS.items():
+        for v in grid:
+            r = results.get(run_name(method, (v,), TUNING_SEED))
+            rows.append({"method": LABELS[method], "setting": _value_text(method, (v,)),
+                         "validation accuracy": np.nan if r is None else r["history"]["val_accuracy"][-1],
+                         "chosen": "✓" if chosen.get(method) == v else ""})
+    return pd.DataFrame(rows)
+
+
+def verdicts(table: dict, reference: str, metric: str = "test_accuracy") -> dict:
+    """Per method of :func:`scores`: :func:`helpers.stats.compare` against
+    ``reference``, paired by seed."""
+    from . import stats
+
+    ref = table[reference][metric]
+    return {m: stats.compare(ref, t[metric], paired=True) for m, t in table.items()}
+
+
+def results_table(table: dict):
+    """One row per method of :func:`scores`: chosen setting, test accuracy and loss
+    (mean ± sd over seeds), paired verdicts in accuracy against no regularisation
+    and against dropout."""
+    import pandas as pd
+
+    from . import stats
+
+    vs_none, vs_drop = verdicts(table, "none"), verdicts(table, "dropout")
+
+    def short(res):
+        return f"{stats.signed(res['diff'])} ({res['verdict']})"
+
+    rows = []
+    for m, t in table.items():
+        base = "none" if m == "early_stopping" else m
+        rows.append({"method": t["label"],
+                     "chosen setting": (_value_text(base, t["values"]) or "–") if m != "early_stopping"
+                     else "lowest validation loss",
+                     "test accuracy": stats.format_mean_sd(t["test_accuracy"]),
+                     "test loss": stats.format_mean_sd(t["test_loss"]),
+                     "vs none": "–" if m == "none" else short(vs_none[m]),
+                     "vs dropout": "–" if m in ("none", "dropout") else short(vs_drop[m])})
+    return pd.DataFrame(rows)
+
+
+def provenance_summary(results: dict) -> dict:
+    """What the recorded runs have in common and what they cost: devices, dates,
+    code commits, versions, dataset hashes, and the total and mean wall time."""
+    rs = list(results.values())
+    prov = [r["provenance"] for r in rs]
+    walls = [p["wall_seconds_total"] for p in prov]
+    dates = sorted(p["date_utc"] for p in prov)
+    return {
+        "runs": len(rs),
+        "devices": sorted({p["device"]["device"] for p in prov}),
+        "first_date": dates[0][:10], "last_date": dates[-1][:10],
+        "commits": sorted({c[:7] for p in prov for c in p["git_commits"]}),
+        "versions": sorted({f"TensorFlow {p['versions']['tensorflow']}, Keras {p['versions']['keras']}"
+                            for p in prov}),
+        "dataset_sha256": sorted({p["dataset"]["sha256"] for p in prov}),
+        "wall_hours": float(sum(walls) / 3600), "wall_minutes_per_run": float(np.mean(walls) / 60),
+        "resumed": sum(bool(p["resumed"]) for p in prov),
+    }
 
 
 def main(argv=None) -> int:

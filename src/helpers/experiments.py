@@ -131,6 +131,12 @@ class _EpochCheckpoint:
             if old.name not in keep:
                 old.unlink(missing_ok=True)
 
+    def remove(self):
+        """Delete the run's folder and everything in it."""
+        for f in self.state_dir.glob("*"):
+            f.unlink()
+        self.state_dir.rmdir()
+
     def save_best(self, model, epoch: int) -> str:
         """Write the weights of ``epoch`` (the best so far) under a name of their own;
         progress.json starts naming them only at the next :meth:`save`."""
@@ -140,6 +146,55 @@ class _EpochCheckpoint:
         model.save_weights(tmp)
         os.replace(tmp, self.state_dir / name)
         return name
+
+
+def start_or_resume(ckpt, progress, seed: int, code_commit, build, resume_message=None):
+    """The model and the training state to continue from: the checkpoint's when
+    ``progress`` (from ``ckpt.load()``) is given, else ``build()`` seeded with ``seed``.
+    The state holds ``start`` (epochs done), ``history``, ``epoch_seconds``,
+    ``checkpoint_seconds``, ``git_commits`` (``code_commit`` appended when it starts a
+    new stretch) and ``best`` (early stopping's record, see :func:`fit_resumable`).
+    ``resume_message``, a format string for the epoch, is printed when resuming."""
+    import keras
+
+    from .seeding import set_seed
+
+    set_seed(seed)
+    if progress:
+        model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
+        state = {"start": progress["epoch"], "history": progress["history"],
+                 "epoch_seconds": progress["epoch_seconds"],
+                 "checkpoint_seconds": progress.get("checkpoint_seconds", []),
+                 "git_commits": list(progress.get("git_commits", [])),
+                 "best": dict(progress.get("best", {}))}
+        set_seed(seed + 1000 * state["start"])  # fresh, reproducible randomness for the remaining epochs
+        if resume_message:
+            print("resuming " + resume_message.format(state["start"]), flush=True)
+    else:
+        model = build()
+        state = {"start": 0, "history": {}, "epoch_seconds": [], "checkpoint_seconds": [],
+                 "git_commits": [], "best": {}}
+    if not state["git_commits"] or state["git_commits"][-1] != code_commit:
+        state["git_commits"].append(code_commit)  # one entry per stretch of epochs run by other code
+    return model, state
+
+
+def provenance(command: str, code_commit, git_commits, data_path, epoch_seconds, checkpoint_seconds,
+               resumed: bool) -> dict:
+    """What a recorded result says about how it was made."""
+    return {
+        "command": command,
+        "git_commit": code_commit,
+        "git_commits": git_commits,
+        "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "device": device_description(),
+        "versions": versions(),
+        "dataset": cifar10_provenance(data_path),
+        "wall_seconds_per_epoch": epoch_seconds,
+        "wall_seconds_total": float(sum(epoch_seconds)),
+        "checkpoint_seconds_per_epoch": checkpoint_seconds,
+        "resumed": resumed,
+    }
 
 
 def fit_resumable(model, x, y, *, name: str, epochs: int, batch_size: int, start: int, history: dict,
@@ -204,7 +259,6 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     the deterministic pass and the mean of ``mc_passes`` Monte Carlo dropout
     passes (0: deterministic only).
     """
-    import keras
 
     from .seeding import set_seed
 
@@ -241,28 +295,17 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
     ckpt = _EpochCheckpoint(Path(state_dir) / name, meta) if state_dir else None
     progress = ckpt.load() if ckpt else None
 
-    set_seed(seed)
-    if progress:
-        model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
-        history, epoch_seconds, start = progress["history"], progress["epoch_seconds"], progress["epoch"]
-        checkpoint_seconds = progress.get("checkpoint_seconds", [])
-        git_commits = list(progress.get("git_commits", []))
-        set_seed(seed + 1000 * start)  # fresh, reproducible randomness for the remaining epochs
-        if verbose:
-            print(f"resuming {name} after epoch {start}/{epochs}", flush=True)
-    else:
-        model = cifar_convnet(dropout=spec["dropout"], max_norm=spec["max_norm"],
+    model, state = start_or_resume(
+        ckpt, progress, seed, code_commit,
+        lambda: cifar_convnet(dropout=spec["dropout"], max_norm=spec["max_norm"],
                               optimizer=spec["optimizer"], seed=seed,
-                              mixed_precision=mixed_precision, jit_compile=jit_compile)
-        history, epoch_seconds, start = {}, [], 0
-        checkpoint_seconds, git_commits = [], []
-    if not git_commits or git_commits[-1] != code_commit:
-        git_commits.append(code_commit)  # one entry per stretch of epochs run by other code
-
+                              mixed_precision=mixed_precision, jit_compile=jit_compile),
+        f"{name} after epoch {{}}/{epochs}" if verbose else None)
+    state.pop("best")  # the full-protocol runs keep only their last weights
+    history, epoch_seconds = state["history"], state["epoch_seconds"]
+    checkpoint_seconds, git_commits = state["checkpoint_seconds"], state["git_commits"]
     done = fit_resumable(model, x_train, y_train, name=name, epochs=epochs, batch_size=batch_size,
-                         start=start, history=history, epoch_seconds=epoch_seconds,
-                         checkpoint_seconds=checkpoint_seconds, git_commits=git_commits, ckpt=ckpt,
-                         stop_after=stop_after, verbose=verbose,
+                         stop_after=stop_after, verbose=verbose, ckpt=ckpt, **state,
                          validation_split=FULL_PROTOCOL["validation_split"])
     if done < epochs:
         return {"name": name, "finished": False, "epochs_done": done, "history": history}
@@ -281,32 +324,27 @@ def run_cifar10(config: str = "b", seed: int = 0, epochs: int = FULL_PROTOCOL["e
         "history": history,
         "test_loss": float(test["loss"]),
         "test_accuracy": float(test["accuracy"]),
-        "provenance": {
-            "command": command or "helpers.experiments.run_cifar10(" + json.dumps(meta) + ")",
-            "git_commit": code_commit,
-            "git_commits": git_commits,
-            "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "device": device_description(),
-            "versions": versions(),
-            "dataset": cifar10_provenance(data_path),
-            "wall_seconds_per_epoch": epoch_seconds,
-            "wall_seconds_total": float(sum(epoch_seconds)),
-            "checkpoint_seconds_per_epoch": checkpoint_seconds,
-            "resumed": progress is not None,
-        },
+        "provenance": provenance(
+            command or "helpers.experiments.run_cifar10(" + json.dumps(meta) + ")", code_commit,
+            git_commits, data_path, epoch_seconds, checkpoint_seconds, progress is not None),
     }
     if out_path is not None:
         # the probabilities first: a result file never names a missing file
         set_seed(seed + 7919)  # the MC passes' masks
         result["probabilities"] = save_probabilities(
             model, x_test, y_test, out_path.with_suffix(".probs.npz"), mc_passes)
+    return finish_run(result, out_path, ckpt, verbose)
+
+
+def finish_run(result: dict, out_path, ckpt, verbose: bool) -> dict:
+    """Write ``result`` atomically to ``out_path`` (if any), then delete the run's
+    checkpoint folder (if any): only a written result ends a run's state."""
+    if out_path is not None:
         atomic_write_json(out_path, result)
         if verbose:
             print(f"wrote {out_path}: test accuracy {result['test_accuracy']:.4f}", flush=True)
     if ckpt:
-        for f in ckpt.state_dir.glob("*"):
-            f.unlink()
-        ckpt.state_dir.rmdir()
+        ckpt.remove()
     return result
 
 
@@ -393,10 +431,8 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
     last validation accuracy, exact ``--config``/``--seed`` tokens in the recorded
     command, and a wall time equal to the sum of the per-epoch times.
     """
-    import math
     import re
 
-    from .data import KNOWN_CIFAR10_SHA256
 
     problems = []
 
@@ -420,37 +456,65 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
         for key in ("dropout", "max_norm", "optimizer"):
             need(prot.get(key) == spec.get(key), f"protocol {key}={prot.get(key)!r} does not match {config}")
         epochs = FULL_PROTOCOL["epochs"]
-        for key in HISTORY_KEYS:
-            values = r["history"][key]
-            need(len(values) == epochs, f"{key}: {len(values)} epochs, not {epochs}")
-            need(all(isinstance(v, (int, float)) and math.isfinite(v) for v in values), f"{key}: non-finite")
-            if "accuracy" in key:
-                need(all(0.0 <= v <= 1.0 for v in values), f"{key} outside [0, 1]")
-            else:
-                need(all(v >= 0.0 for v in values), f"{key} negative")
-        acc, loss = r["test_accuracy"], r["test_loss"]
-        need(0.0 <= acc <= 1.0, f"test accuracy {acc} outside [0, 1]")
-        need(math.isfinite(loss) and loss >= 0.0, f"test loss {loss} negative or not finite")
-        last_val = r["history"]["val_accuracy"][-1]
-        need(abs(acc - last_val) <= 0.05,
-             f"test accuracy {acc:.4f} is implausibly far from the last validation accuracy {last_val:.4f}")
+        check_history(need, r["history"], epochs)
+        check_test_scores(need, r, r["history"]["val_accuracy"][-1])
         prov = r["provenance"]
         cmd = prov["command"]
         need(re.search(rf"--config {re.escape(config)}(\s|$)", cmd) is not None, f"command lacks --config {config}")
         need(re.search(rf"--seed {seed}(\s|$)", cmd) is not None, f"command lacks the exact --seed {seed}")
-        need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
-        need(all(bool(re.fullmatch(r"[0-9a-f]{40}", c or "")) for c in prov.get("git_commits", [])),
-             "a stretch of the run was trained by uncommitted code")
-        need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
-        need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
-        need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")
-        per_epoch = prov["wall_seconds_per_epoch"]
-        need(len(per_epoch) == epochs and all(0 < t < 86400 for t in per_epoch), "per-epoch times implausible")
-        need(math.isclose(prov["wall_seconds_total"], sum(per_epoch), rel_tol=1e-6),
-             f"wall time {prov['wall_seconds_total']} is not the sum of the per-epoch times {sum(per_epoch):.1f}")
+        check_provenance(need, prov, epochs)
     except (KeyError, TypeError) as exc:
         problems.append(f"malformed result: missing or wrong-typed field {exc}")
     return problems
+
+
+def check_history(need, history: dict, epochs: int) -> None:
+    """Call ``need(ok, message)`` for each check of a recorded history: every key of
+    :data:`HISTORY_KEYS`, ``epochs`` finite values, accuracies in [0, 1], losses >= 0."""
+    import math
+
+    for key in HISTORY_KEYS:
+        values = history[key]
+        need(len(values) == epochs, f"{key}: {len(values)} epochs, not {epochs}")
+        need(all(isinstance(v, (int, float)) and math.isfinite(v) for v in values), f"{key}: non-finite")
+        if "accuracy" in key:
+            need(all(0.0 <= v <= 1.0 for v in values), f"{key} outside [0, 1]")
+        else:
+            need(all(v >= 0.0 for v in values), f"{key} negative")
+
+
+def check_test_scores(need, scores: dict, last_val=None) -> None:
+    """``scores["test_accuracy"]`` in [0, 1] (and within 0.05 of ``last_val``, the last
+    validation accuracy, when given), ``scores["test_loss"]`` finite and >= 0."""
+    import math
+
+    acc, loss = scores["test_accuracy"], scores["test_loss"]
+    need(0.0 <= acc <= 1.0, f"test accuracy {acc} outside [0, 1]")
+    need(math.isfinite(loss) and loss >= 0.0, f"test loss {loss} negative or not finite")
+    if last_val is not None:
+        need(abs(acc - last_val) <= 0.05,
+             f"test accuracy {acc:.4f} is implausibly far from the last validation accuracy {last_val:.4f}")
+
+
+def check_provenance(need, prov: dict, epochs: int) -> None:
+    """The provenance checks of every recorded result: clean git commits for every
+    stretch, date, device, versions, a known dataset hash, ``epochs`` plausible
+    per-epoch times and a total equal to their sum."""
+    import math
+    import re
+
+    from .data import KNOWN_CIFAR10_SHA256
+
+    need(bool(re.fullmatch(r"[0-9a-f]{40}", prov.get("git_commit") or "")), "git commit missing or dirty")
+    need(all(bool(re.fullmatch(r"[0-9a-f]{40}", c or "")) for c in prov.get("git_commits", [])),
+         "a stretch of the run was trained by uncommitted code")
+    need(bool(prov.get("date_utc")) and bool(prov.get("device", {}).get("device")), "date or device missing")
+    need({"tensorflow", "keras", "numpy", "python"} <= set(prov.get("versions", {})), "versions missing")
+    need(prov.get("dataset", {}).get("sha256") in KNOWN_CIFAR10_SHA256, "dataset hash unknown")
+    per_epoch = prov["wall_seconds_per_epoch"]
+    need(len(per_epoch) == epochs and all(0 < t < 86400 for t in per_epoch), "per-epoch times implausible")
+    need(math.isclose(prov["wall_seconds_total"], sum(per_epoch), rel_tol=1e-6),
+         f"wall time {prov['wall_seconds_total']} is not the sum of the per-epoch times {sum(per_epoch):.1f}")
 
 
 def summarize_results(results) -> dict:

@@ -19,10 +19,12 @@ METHOD_COLORS = {
     "early stopping": ("early_stopping", "early_stopping"),
     "Gaussian noise": ("noise", "noise"),
     "shifts": ("augment", "augment"),
+    "augmentation": ("augment", "augment"),
     "max-norm": ("maxnorm", "maxnorm"),
     "dropout": ("dropout", "dropout"),
     "dropout + L2": ("dropout", "l2"),
     "dropout + max-norm": ("dropout", "maxnorm"),
+    "dropout + augmentation": ("dropout", "augment"),
 }
 
 
