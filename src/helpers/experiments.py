@@ -105,9 +105,10 @@ class _EpochCheckpoint:
                 f"{self.state_dir} holds an unfinished run with different settings "
                 f"({progress.get('meta')}); delete that folder to start over."
             )
-        ckpt = self.state_dir / progress["checkpoint"]
-        if not ckpt.is_file():
-            raise ExperimentError(f"checkpoint {ckpt} is missing; delete {self.state_dir} to start over.")
+        for name in (progress["checkpoint"], progress.get("best", {}).get("file")):
+            if name is not None and not (self.state_dir / name).is_file():
+                raise ExperimentError(f"checkpoint {self.state_dir / name} is missing; "
+                                      f"delete {self.state_dir} to start over.")
         return progress
 
     def save(self, model, epoch: int, history: dict, epoch_seconds: list, checkpoint_seconds: list,
@@ -159,7 +160,10 @@ def start_or_resume(ckpt, progress, seed: int, code_commit, build, resume_messag
 
     from .seeding import set_seed
 
-    set_seed(seed)
+    # Fresh, reproducible randomness for the remaining epochs, seeded *before* loading:
+    # the random layers' generators are not saved with the model and are created anew
+    # (from the global seed) when it is loaded.
+    set_seed(seed + 1000 * progress["epoch"] if progress else seed)
     if progress:
         model = keras.models.load_model(ckpt.state_dir / progress["checkpoint"])
         state = {"start": progress["epoch"], "history": progress["history"],
@@ -167,7 +171,6 @@ def start_or_resume(ckpt, progress, seed: int, code_commit, build, resume_messag
                  "checkpoint_seconds": progress.get("checkpoint_seconds", []),
                  "git_commits": list(progress.get("git_commits", [])),
                  "best": dict(progress.get("best", {}))}
-        set_seed(seed + 1000 * state["start"])  # fresh, reproducible randomness for the remaining epochs
         if resume_message:
             print("resuming " + resume_message.format(state["start"]), flush=True)
     else:
