@@ -7,6 +7,7 @@ scripts/mutation_score.py and tests/mutation_allowlist.txt.
 import array
 import json
 import math
+import re
 import sys
 import types
 import warnings
@@ -656,3 +657,47 @@ def test_finish_run_writes_the_result_then_removes_the_state(tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote {out}: test accuracy 0.5000\n"
     assert experiments.finish_run(result, None, None, verbose=True) is result
     assert capsys.readouterr().out == ""
+
+
+def test_check_nonnegative_float():
+    from helpers._validate import check_nonnegative_float
+
+    assert check_nonnegative_float(0, "l2") == 0.0 and isinstance(check_nonnegative_float(0, "l2"), float)
+    assert check_nonnegative_float(2.5, "noise") == 2.5
+    for bad in (-1e-9, float("nan"), True, "0.1", None):
+        with pytest.raises(ValueError, match=rf"^l2 must be a number >= 0 \(0: off\), got {re.escape(repr(bad))}$"):
+            check_nonnegative_float(bad, "l2")
+
+
+def test_checkpoint_load_refuses_a_missing_best_weights_file(tmp_path):
+    ck = experiments._EpochCheckpoint(tmp_path / "a" / "run", {"seed": 0})  # parents created
+    best = {"epoch": 1, "val_loss": 1.0, "file": ck.save_best(_FakeModel(), 1)}
+    ck.save(_FakeModel(), 2, {}, [], [], [], best)
+    assert ck.load()["best"]["file"] == "best-epoch001.weights.h5"
+    (tmp_path / "a" / "run" / "best-epoch001.weights.h5").unlink()
+    with pytest.raises(ExperimentError, match=r"best-epoch001\.weights\.h5 is missing; delete .*run to start over"):
+        ck.load()
+
+
+def test_checkpoint_save_tolerates_a_file_deleted_meanwhile(tmp_path, monkeypatch):
+    ck = experiments._EpochCheckpoint(tmp_path / "run", {"seed": 0})
+    ck.save(_FakeModel(), 1, {}, [], [])
+    real_glob = Path.glob
+
+    def glob_with_ghost(self, pattern):  # a stale listing: a file another process removed
+        found = list(real_glob(self, pattern))
+        return found + ([self / "ckpt-epoch000.keras"] if pattern.startswith("ckpt") else [])
+
+    monkeypatch.setattr(Path, "glob", glob_with_ghost)
+    ck.save(_FakeModel(), 2, {}, [], [])  # must not raise FileNotFoundError
+    assert ck.load()["epoch"] == 2
+
+
+def test_check_provenance_rejects_empty_commits():
+    problems = []
+    prov = {"git_commit": None, "git_commits": [None, ""], "date_utc": "d", "device": {"device": "x"},
+            "versions": {"tensorflow": 1, "keras": 1, "numpy": 1, "python": 1},
+            "dataset": {"sha256": "0"}, "wall_seconds_per_epoch": [1.0], "wall_seconds_total": 1.0}
+    experiments.check_provenance(lambda ok, msg: ok or problems.append(msg), prov, 1)
+    assert problems == ["git commit missing or dirty", "a stretch of the run was trained by uncommitted code",
+                        "dataset hash unknown"]

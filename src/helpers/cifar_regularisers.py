@@ -356,10 +356,9 @@ def results_table(table: dict):
 
     rows = []
     for m, t in table.items():
-        base = "none" if m == "early_stopping" else m
         rows.append({"method": t["label"],
-                     "chosen setting": (_value_text(base, t["values"]) or "–") if m != "early_stopping"
-                     else "lowest validation loss",
+                     "chosen setting": "lowest validation loss" if m == "early_stopping"
+                     else _value_text(m, t["values"]) or "–",
                      "test accuracy": stats.format_mean_sd(t["test_accuracy"]),
                      "test loss": stats.format_mean_sd(t["test_loss"]),
                      "vs none": "–" if m == "none" else short(vs_none[m]),
