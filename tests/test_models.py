@@ -27,6 +27,9 @@ CHAPTER_MODELS = [
     ("04_circles", "make_mlp", "circles_mlp", {"input_rate": 0.2}),
     ("04_circles", "make_mlp", "circles_mlp", {"rate": 0.4, "max_norm": 0.5}),
     *[("05_cifar10", "make_convnet", "cifar_convnet", kw) for kw in CIFAR_KWARGS.values()],
+    *[("10_regularisers", "make_cifar_model", "cifar_regularised", kw) for kw in (
+        {}, {"rate": 0.35}, {"l2": 1e-3}, {"noise": 0.1}, {"max_norm": 2.0}, {"shift": 0.1},
+        {"rate": 0.2, "l2": 1e-4}, {"rate": 0.5, "max_norm": 4.0}, {"rate": 0.35, "shift": 0.05})],
     ("06_ensembles_uncertainty", "make_bn_convnet", "bn_convnet", {"filters": 8, "bn_momentum": 0.9}),
     *[("07_inside_the_network", "make_bn_convnet", "bn_convnet",
        {"position": p, "filters": 8, "bn_momentum": 0.9}) for p in ("none", "after_bn", "before_bn")],
@@ -50,10 +53,13 @@ def test_chapter_model_equals_helper(entry):
 @pytest.mark.parametrize("notebook,fn,kwargs,replace", [
     ("04_circles", "make_mlp", {"rate": 0.4}, ("500", "499")),
     ("05_cifar10", "make_convnet", CIFAR_KWARGS["b"], ("256", "255")),
+    ("10_regularisers", "make_cifar_model", {"l2": 1e-3}, ("kernel_regularizer=reg)(h)", ")(h)")),
+    ("10_regularisers", "make_cifar_model", {"shift": 0.1}, ('"horizontal"', '"vertical"')),
 ])
 def test_a_changed_chapter_model_is_caught(notebook, fn, kwargs, replace):
     ns = chapter_namespace(notebook, [fn], replace=replace)
-    helper = {"04_circles": models.circles_mlp, "05_cifar10": models.cifar_convnet}[notebook]
+    helper = {"04_circles": models.circles_mlp, "05_cifar10": models.cifar_convnet,
+              "10_regularisers": models.cifar_regularised}[notebook]
     assert describe(ns[fn](**kwargs)) != describe(helper(**kwargs))
 
 
