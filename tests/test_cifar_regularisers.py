@@ -389,8 +389,11 @@ def test_provenance_dates_and_resumed_runs():
     rs[0]["provenance"].update(date_utc="2026-11-29T23:00:00+00:00", resumed=True)
     rs[1]["provenance"].update(date_utc="2026-12-03T01:00:00+00:00")
     rs[2]["provenance"]["dataset"]["sha256"] = "f" * 64
+    rs[1]["provenance"]["git_commits"] = ["b" * 40, "0" * 40]
+    rs[0]["provenance"]["git_commits"] = ["c" * 40]
     s = cr.provenance_summary(results)
     assert (s["first_date"], s["last_date"], s["resumed"]) == ("2026-11-29", "2026-12-03", 1)
+    assert s["commits"] == ["ccccccc", "aaaaaaa", "bbbbbbb", "0000000"]  # by date of first use
     assert s["dataset_sha256"] == sorted({next(iter(KNOWN_CIFAR10_SHA256)), "f" * 64})
 
 

@@ -377,7 +377,9 @@ def provenance_summary(results: dict) -> dict:
         "runs": len(rs),
         "devices": sorted({p["device"]["device"] for p in prov}),
         "first_date": dates[0][:10], "last_date": dates[-1][:10],
-        "commits": sorted({c[:7] for p in prov for c in p["git_commits"]}),
+        # in the order they first trained a run
+        "commits": list(dict.fromkeys(c[:7] for p in sorted(prov, key=lambda p: p["date_utc"])
+                                      for c in p["git_commits"])),
         "versions": sorted({f"TensorFlow {p['versions']['tensorflow']}, Keras {p['versions']['keras']}"
                             for p in prov}),
         "dataset_sha256": sorted({p["dataset"]["sha256"] for p in prov}),
