@@ -404,3 +404,11 @@ def test_load_results_reads_the_default_folder(tmp_path, monkeypatch):
     (folder / f"{r['name']}.json").write_text(json.dumps(r))
     monkeypatch.setenv("DROPOUT_BOOK_ROOT", str(tmp_path))
     assert cr.load_results() == {r["name"]: r}
+
+
+def test_scores_skip_a_method_whose_value_is_not_chosen_yet():
+    results, _ = _complete_fake()
+    del results[cr.run_name("l2", (cr.GRIDS["l2"][0],), 0)]  # l2's grid incomplete: no choice
+    table = cr.scores(results)
+    assert "l2" not in table and "dropout_l2" not in table
+    assert {"noise", "dropout", "max_norm", "augment", "dropout_augment"} <= set(table)
