@@ -290,6 +290,17 @@ def validate_result(r: dict, stem: str | None = None) -> list[str]:
     return problems
 
 
+def reported_runs(results: dict, method: str, chosen: dict | None = None):
+    """The reported runs of ``method`` (seeds :data:`SEEDS`, at its chosen values), or
+    None while a choice or a run is missing."""
+    chosen = choose(results) if chosen is None else chosen
+    parts = _components(method)
+    if not all(p in chosen for p in parts):
+        return None
+    rs = [results.get(run_name(method, tuple(chosen[p] for p in parts), s)) for s in SEEDS]
+    return None if any(r is None for r in rs) else rs
+
+
 def scores(results: dict) -> dict:
     """Per method of the comparison (early stopping included), at its chosen value:
     the seeds, test accuracies and losses (in seed order), the chosen values and
@@ -298,13 +309,10 @@ def scores(results: dict) -> dict:
     out = {}
     for method in ("none", "early_stopping", *GRIDS, *COMBOS):
         base = "none" if method == "early_stopping" else method
-        parts = _components(base)
-        if not all(p in chosen for p in parts):
+        rs = reported_runs(results, base, chosen)
+        if rs is None:
             continue
-        values = tuple(chosen[p] for p in parts)
-        rs = [results.get(run_name(base, values, s)) for s in SEEDS]
-        if any(r is None for r in rs):
-            continue
+        values = tuple(rs[0]["values"])
         src = [r["early_stopping"] if method == "early_stopping" else r for r in rs]
         out[method] = {"label": LABELS[method], "values": values, "seeds": list(SEEDS),
                        "test_accuracy": [p["test_accuracy"] for p in src],
