@@ -185,6 +185,53 @@ def test_a_mixed_precision_search_runs_and_is_recorded(tmp_path):
     assert json.loads((tmp_path / "mp" / "trials.json").read_text())["provenance"]["dtype_policy"] == "mixed_float16"
 
 
+def test_an_interrupted_search_keeps_the_table_of_its_finished_trials(tmp_path, monkeypatch):
+    """After every trial the table so far is on disk (marked unfinished); interrupted, the
+    same command continues without re-running a finished trial and ends marked finished."""
+    _kt()
+    import helpers.experiments
+    from helpers.studies import tuning as study
+
+    argv = [*GRID, "--dir", str(tmp_path / "s")]
+    real_write = tune.atomic_write_json
+    commit = iter(["1111111", "2222222"])  # the code's commit, read once per run (a clean tree)
+    monkeypatch.setattr(helpers.experiments, "_git_commit", lambda: next(commit))
+
+    def write_then_interrupt(path, obj):
+        real_write(path, obj)
+        if obj.get("finished") is False:
+            raise KeyboardInterrupt  # as if Ctrl-C came right after the first trial
+
+    monkeypatch.setattr(tune, "atomic_write_json", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        tune.run(parse_settings(argv), verbose=False)
+    monkeypatch.setattr(tune, "atomic_write_json", real_write)
+    path = tmp_path / "s" / "trials.json"
+    partial = json.loads(path.read_text())
+    assert partial["finished"] is False and partial["n_completed"] == 1
+    assert partial["trials"][0]["seconds"] > 0 and partial["provenance"]["trial_seconds"] > 0
+    rec = study.load_recorded("s", root=tmp_path)
+    assert (rec["status"], rec["reason"]) == ("incomplete", "1 of 4 trials completed")
+    first = partial["trials"][0]
+    table = tune.run(parse_settings(argv), verbose=False)
+    assert table["finished"] is True and table["n_completed"] == 4
+    again = next(t for t in table["trials"] if t["trial_id"] == first["trial_id"])
+    assert again["starts"] == 1 and again["val_accuracy"] == first["val_accuracy"], "a finished trial re-ran"
+    prov = table["provenance"]
+    assert (prov["git_commit"], prov["git_commits"]) == ("2222222", ["1111111", "2222222"])
+    assert "commits 1111111, 2222222" in study.recorded_sentence(study.load_recorded("s", root=tmp_path), "cmd")
+    assert table["provenance"]["trial_seconds"] == pytest.approx(sum(t["seconds"] for t in table["trials"]),
+                                                                 abs=0.2)
+    assert study.load_recorded("s", root=tmp_path)["status"] == "complete"
+
+
+def test_trial_seconds_come_from_the_last_start():
+    ev = [{"event": "begin", "trial_id": "0", "time": 10.0}, {"event": "begin", "trial_id": "1", "time": 11.0},
+          {"event": "begin", "trial_id": "0", "time": 20.0}, {"event": "end", "trial_id": "0", "time": 25.5}]
+    assert tune._trial_seconds(ev, "0") == 5.5  # restarted at 20: the first start's time was lost
+    assert tune._trial_seconds(ev, "1") is None  # not ended
+
+
 def test_search_data_never_touches_the_test_set():
     s = parse_settings([*BASE, "--train-samples", "100"])
     (x, y), (xv, yv) = tune.load_search_data(s)
@@ -268,6 +315,7 @@ def test_distributed_search_survives_a_killed_worker(tmp_path):
             f.close()
 
     table = json.loads((dist / "trials.json").read_text())  # complete JSON, or this raises
+    assert table["finished"] is True and all(t["seconds"] > 0 for t in table["trials"])
     ref = json.loads((single / "trials.json").read_text())
     assert not list(dist.glob(".trials.json.*")), "a temporary file was left behind"
     grid = {(r, m) for r in (0.0, 0.5) for m in (None, 1.0)}

@@ -11,6 +11,7 @@ is known; and the recorded-search loader must say the truth whether
 
 import copy
 import json
+import subprocess
 
 import matplotlib
 
@@ -121,8 +122,12 @@ TINY = ["digits", "--space", "rate-maxnorm-lr", "--rates", "0,0.5", "--max-norms
 
 @pytest.fixture(scope="module")
 def command_table(tmp_path_factory):
+    import helpers.experiments
+
     d = tmp_path_factory.mktemp("tune") / "tiny"
-    return tune.run(tune.parse_settings([*TINY, "--dir", str(d)]), verbose=False), d
+    with pytest.MonkeyPatch.context() as mp:  # a clean commit, whatever the working tree's state
+        mp.setattr(helpers.experiments, "_git_commit", lambda: "0123456789abcdef")
+        return tune.run(tune.parse_settings([*TINY, "--dir", str(d)]), verbose=False), d
 
 
 def test_chapter_search_scores_settings_as_the_command_does(chapter, command_table, tmp_path):
@@ -297,6 +302,23 @@ def test_recorded_incomplete(tmp_path):
     assert rec["status"] == "incomplete" and rec["reason"] == "2 of 4 trials completed"
 
 
+def test_recorded_so_far(tmp_path):
+    """The table written after each trial (unfinished) is shown as incomplete, even when
+    the trials it lists all completed."""
+    table = _table(n_trials=2, completed=2, tuner="bayes")
+    table["finished"] = False
+    table["provenance"]["trial_seconds"] = 5400.0
+    _write(tmp_path, "so-far", table)
+    rec = study.load_recorded("so-far", root=tmp_path)
+    assert (rec["status"], rec["reason"]) == ("incomplete", "2 of 2 trials completed so far")
+    text = study.recorded_sentence(rec, CMD)
+    assert "is incomplete: 2 of 2 trials completed so far" in text and "best setting so far" in text
+    assert "took 1.5 h of training" in text
+    table["finished"] = True
+    _write(tmp_path, "so-far", table)
+    assert study.load_recorded("so-far", root=tmp_path)["status"] == "complete"
+
+
 def test_recorded_missing_running_and_invalid(tmp_path):
     rec = study.load_recorded("nothing", root=tmp_path)
     assert rec["status"] == "missing"
@@ -312,7 +334,9 @@ def test_recorded_missing_running_and_invalid(tmp_path):
 
 @pytest.mark.parametrize("tamper, match", [
     (lambda t: t.pop("provenance"), "no 'provenance'"),
-    (lambda t: t.update(finished=False), "not marked finished"),
+    (lambda t: t.update(finished="yes"), "'finished' must be true"),
+    (lambda t: t["provenance"].update(git_commit="0123abc+dirty"), "uncommitted code"),
+    (lambda t: t["provenance"].update(git_commits=["0123abc", "4567def+dirty"]), "uncommitted code"),
     (lambda t: t["objective"].update(name="val_loss"), "objective"),
     (lambda t: t["trials"][0].update(rate=1.5), "not in \\[0, 1\\)"),
     (lambda t: t["trials"][1].update(max_norm=-2), "neither null nor positive"),
@@ -353,3 +377,17 @@ def test_best_so_far_figure_fits_the_column():
         figs.plot_best_so_far({})
     with pytest.raises(ValueError, match="no completed trials"):
         figs.plot_recorded(pd.DataFrame())
+
+
+def test_every_committed_search_table_is_valid(root):
+    """A recorded search (``results/tuning/<name>/trials.json``) in the repository is a
+    table ``helpers.tune`` wrote: valid, from committed code, made by the command."""
+    tables = sorted((root / "results" / study.RESULTS_KIND).glob("*/trials.json"))
+    for path in tables:
+        rec = study.load_recorded(path.parent.name, root=path.parent.parent)
+        assert rec["status"] in ("complete", "incomplete"), f"{path}: {rec['reason']}"
+        prov = rec["table"]["provenance"]
+        assert prov["command"].startswith("python -m helpers.tune "), path
+        assert prov["trial_seconds"] > 0 and prov["dataset"], path
+    ignored = subprocess.run(["git", "check-ignore", "-q", "results/tuning/x/state/oracle.json"], cwd=root)
+    assert ignored.returncode == 0, "a search's state/ must stay out of git"

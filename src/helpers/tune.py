@@ -32,8 +32,8 @@ Distributed: one chief hands out trials, any number of workers train them::
 
 (``scripts/tune_on_gpus.sh ARGS`` starts both on one machine). Everything lives in
 ``--dir``: ``state/`` is KerasTuner's project (the search's state; keep it out of git),
-``trials.json`` the table of trials, written atomically with provenance when the
-search ends. Killed at any point, the same command continues: a restarted worker
+``trials.json`` the table of trials, written atomically with provenance after every
+trial (``"finished": false``) and when the search ends. Killed at any point, the same command continues: a restarted worker
 (same ``--worker-id``) re-runs the trial it was training, a restarted single process
 re-runs its unfinished trial, and finished trials are never run again.
 """
@@ -527,6 +527,7 @@ def _classes() -> dict:
         and backs off while the oracle has no trial ready (KerasTuner re-asks at once)."""
 
         events_path: Path | None = None
+        after_trial = None  # called after every trial's end (the table of trials so far)
 
         def _event(self, event, trial=None, **extra):
             if self.events_path is None:
@@ -554,6 +555,8 @@ def _classes() -> dict:
             super().on_trial_end(trial)
             self._event("end", trial, status=str(trial.status),
                         jit_compile=getattr(self.hypermodel, "jit_compile_used", None))
+            if self.after_trial is not None:  # a single process rewrites its table
+                self.after_trial()
 
         def run_trial(self, trial, *args, **kwargs):
             self.hypermodel.begin_trial()
@@ -622,9 +625,14 @@ def _prepare_state(settings: TuneSettings, wait_s: float = 30.0) -> None:
         atomic_write_json(marker, settings.search_identity())
 
 
-def _serve(tuner, settings: TuneSettings) -> None:
+def _ended_trials(oracle) -> tuple:
+    return tuple(sorted(t.trial_id for t in oracle.trials.values() if t.status not in ("RUNNING", "IDLE")))
+
+
+def _serve(tuner, settings: TuneSettings, on_progress=None) -> None:
     """Serve the oracle to the workers until every trial has ended and every worker that
-    asked for one has been told to stop (KerasTuner's own chief polls every 20 s)."""
+    asked for one has been told to stop (KerasTuner's own chief polls every 20 s).
+    ``on_progress()`` runs whenever another trial has ended."""
     from concurrent import futures
 
     import grpc
@@ -644,9 +652,14 @@ def _serve(tuner, settings: TuneSettings) -> None:
         raise TuneError(f"the chief cannot listen on {address} (port in use, or not this machine's "
                         "address?); choose another --chief HOST:PORT")
     server.start()
+    ended = _ended_trials(tuner.oracle)
     try:
         while not (servicer.stop_triggered and oracle_chief.exit_chief(tuner.oracle)):
             time.sleep(0.5)
+            now = _ended_trials(tuner.oracle)
+            if on_progress is not None and now != ended:
+                ended = now
+                on_progress()
     finally:
         server.stop(grace=5)
 
@@ -673,9 +686,25 @@ def _events(state_dir: Path) -> list[dict]:
     return out
 
 
-def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) -> dict:
+def _trial_seconds(events: list[dict], trial_id: str) -> float | None:
+    """Seconds from the last start of ``trial_id`` to its end (None if it has not ended)."""
+    begin = None
+    for e in events:
+        if e.get("trial_id") != trial_id:
+            continue
+        if e["event"] == "begin":
+            begin = e["time"]
+        elif e["event"] == "end" and begin is not None:
+            return round(e["time"] - begin, 1)
+    return None
+
+
+def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, finished: bool = True,
+                 commit: str | None = None) -> dict:
     """The result file: every trial with its hyperparameters and score, the best trial,
-    the search's settings and provenance."""
+    the search's settings and provenance. ``finished`` is False for the table of the
+    trials so far, written after each trial; ``commit`` is the code's commit when this
+    process started (read then, so a commit made during the search is not credited)."""
     import keras_tuner as kt
 
     from .experiments import _git_commit, device_description, versions
@@ -699,7 +728,8 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
                "metrics": {name: float(t.metrics.get_last_value(name))
                            for name in sorted(t.metrics.metrics) if t.metrics.get_last_value(name) is not None},
                "starts": sum(e["event"] == "begin" for e in mine),
-               "ran_on": ends[-1]["tuner_id"] if ends else None}
+               "ran_on": ends[-1]["tuner_id"] if ends else None,
+               "seconds": _trial_seconds(events, trial_id)}
         budget = {k.split("/", 1)[1]: v for k, v in vals.items() if k.startswith("tuner/")}
         if budget:
             row["hyperband"] = budget
@@ -710,9 +740,12 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
     workers = {e["tuner_id"]: e.get("device") for e in events if e["event"] == "start"}
     jit_used = {e["tuner_id"]: e["jit_compile"] for e in events
                 if e["event"] == "end" and e.get("jit_compile") is not None}
+    commit = commit if commit is not None else _git_commit()
+    commits = sorted({e["commit"] for e in events if e["event"] == "start" and e.get("commit")} | {commit}
+                     - {None})
     return {
         "name": Path(settings.directory).name,
-        "finished": True,
+        "finished": bool(finished),
         "dataset": settings.dataset,
         "space": settings.space,
         "tuner": settings.tuner,
@@ -726,7 +759,8 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
         "trials": rows,
         "provenance": {
             "command": command,
-            "git_commit": _git_commit(),
+            "git_commit": commit,
+            "git_commits": commits,  # every process that trained or recorded (a resumed search)
             "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "device": device_description(),
             "workers": workers,
@@ -736,7 +770,8 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
             "jit_compile_resolved": jit_used,
             "versions": {**versions(), "keras_tuner": kt.__version__},
             "dataset": dataset_provenance(settings),
-            "wall_seconds": seconds,
+            "wall_seconds": seconds,  # this process's, from its start to this table
+            "trial_seconds": round(sum(r["seconds"] or 0.0 for r in rows), 1),  # every process's
         },
     }
 
@@ -744,12 +779,13 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float) ->
 def run(settings: TuneSettings, command: str | None = None, verbose: bool | None = None):
     """Run this process's part of the search; the chief or a single process returns the
     table (also written to ``<dir>/trials.json``), a worker returns None."""
-    from .experiments import device_description
+    from .experiments import _git_commit, device_description
     from .progress import quiet
 
     verbose = (not quiet()) if verbose is None else verbose
     command = command or "helpers.tune.run(" + json.dumps(settings.search_identity()) + ")"
     t0 = time.perf_counter()
+    commit = _git_commit()  # the code that trains is the code loaded now
     if settings.role == "single":
         for k in _ENV_KEYS:
             os.environ.pop(k, None)
@@ -760,21 +796,28 @@ def run(settings: TuneSettings, command: str | None = None, verbose: bool | None
     _prepare_state(settings)
     tuner = make_tuner(settings)
     tuner.oracle.verbose = 1 if verbose and settings.role != "worker" else 0
+
+    def so_far():  # the table of the trials ended so far, marked unfinished
+        atomic_write_json(settings.table_path, trials_table(tuner, settings, command, time.perf_counter() - t0,
+                                                            finished=False, commit=commit))
+
     if settings.role == "chief":
         if not _search_done(tuner.oracle):
             tuner.save()
             if verbose:
                 print(f"chief serving {settings.host}:{settings.port}: start workers with "
                       f"--worker HOST:{settings.port} --worker-id NAME", flush=True)
-            _serve(tuner, settings)
+            _serve(tuner, settings, on_progress=so_far)
     else:
-        tuner._event("start", device=device_description().get("device"))
+        tuner._event("start", device=device_description().get("device"), commit=commit)
+        if settings.role == "single":
+            tuner.after_trial = so_far
         (x, y), (xv, yv) = load_search_data(settings)
         tuner.search(x, y, validation_data=(xv, yv), epochs=settings.epochs,
                      batch_size=settings.batch_size, shuffle=True, verbose=2 if verbose else 0)
         if settings.role == "worker":
             return None
-    table = trials_table(tuner, settings, command, time.perf_counter() - t0)
+    table = trials_table(tuner, settings, command, time.perf_counter() - t0, commit=commit)
     atomic_write_json(settings.table_path, table)
     if verbose:
         b = table["best"]

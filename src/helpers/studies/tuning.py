@@ -269,8 +269,8 @@ def validate_table(table) -> dict:
                 "provenance", "objective"):
         if key not in table:
             _fail(f"no {key!r} entry")
-    if table.get("finished") is not True:
-        _fail("the table is not marked finished")
+    if not isinstance(table.get("finished"), bool):
+        _fail("'finished' must be true (the search ended) or false (the trials so far)")
     if (table["objective"] or {}).get("name") != OBJECTIVE:
         _fail(f"the objective is not {OBJECTIVE}")
     s = table["settings"]
@@ -314,6 +314,10 @@ def validate_table(table) -> dict:
     prov = table["provenance"]
     if not isinstance(prov, dict) or not all(k in prov for k in ("command", "git_commit", "versions")):
         _fail("provenance lacks the command, the commit or the versions")
+    commits = [prov["git_commit"], *(prov.get("git_commits") or [])]
+    if any(str(c).endswith("+dirty") for c in commits):
+        _fail("trained or recorded by uncommitted code (a '+dirty' commit): record it again from a "
+              "clean checkout")
     return table
 
 
@@ -356,9 +360,11 @@ def load_recorded(name: str, root=None) -> dict:
         return out
     out["table"] = table
     planned = planned_trials(table)
-    if table["n_completed"] < table["n_trials"] or (planned is not None and table["n_trials"] < planned):
-        out.update(status="incomplete",
-                   reason=f"{table['n_completed']} of {planned or table['n_trials']} trials completed")
+    if (not table["finished"] or table["n_completed"] < table["n_trials"]
+            or (planned is not None and table["n_trials"] < planned)):
+        of = planned or table["n_trials"]
+        out.update(status="incomplete", reason=f"{table['n_completed']} of {of} trials completed"
+                   + ("" if table["finished"] or planned else " so far"))
     else:
         out["status"] = "complete"
     return out
@@ -421,7 +427,13 @@ def recorded_sentence(rec: dict, command: str) -> str:
         so_far = " so far" if status == "incomplete" else ""
         head += (f" Its best setting{so_far} is {setting_text(b)}, with a validation accuracy of "
                  f"{b[OBJECTIVE]:.3f}.")
-    commit = f"commit {str(prov['git_commit'])[:10]}" if prov.get("git_commit") else "an unrecorded commit"
+    secs = prov.get("trial_seconds")
+    if secs:
+        head += (f" Its {count_text(t['n_completed'], 'completed trial')} took {secs / 3600:.1f} h of "
+                 "training.")
+    commits = sorted({c for c in [prov.get("git_commit"), *(prov.get("git_commits") or [])] if c})
+    commit = ("an unrecorded commit" if not commits else f"commit {commits[0][:10]}" if len(commits) == 1
+              else "commits " + ", ".join(c[:10] for c in commits))
     return head + f" It ran on {device} at {commit}."
 
 
