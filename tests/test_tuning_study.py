@@ -391,3 +391,58 @@ def test_every_committed_search_table_is_valid(root):
         assert prov["trial_seconds"] > 0 and prov["dataset"], path
     ignored = subprocess.run(["git", "check-ignore", "-q", "results/tuning/x/state/oracle.json"], cwd=root)
     assert ignored.returncode == 0, "a search's state/ must stay out of git"
+
+
+# --------------------------------------------------------------- the recorded search vs chapter 5
+def _run(config, seed, val, epochs=10):
+    return {"config": config, "history": {"val_accuracy": val},
+            "protocol": {"config": config, "seed": seed, "epochs": epochs, "batch_size": 250,
+                         "train_samples": 10000, "mixed_precision": False}}
+
+
+def _rate_table(scores, epochs=10, executions=1, seed=0):
+    t = _table()
+    t["settings"].update(values={"rate": [0.0, 0.5]}, fixed={"max_norm": 2.0, "learning_rate": 0.001},
+                         optimizer="adam", epochs=epochs, executions=executions, seed=seed, space="rate")
+    t["trials"] = [{"trial_id": f"{i:02d}", "status": "COMPLETED", "rate": r, "max_norm": 2.0,
+                    "learning_rate": 0.001, "val_accuracy": sc, "best_epoch": ep, "metrics": {},
+                    "starts": 1, "ran_on": "tuner0"} for i, (r, sc, ep) in enumerate(scores)]
+    t["n_trials"] = t["n_completed"] = len(scores)
+    return t
+
+
+def test_runs_retrained_pairs_trials_with_the_recorded_runs_and_says_if_they_agree():
+    runs = {"a-seed0": _run("a", 0, [0.5, 0.6, 0.55]), "b-seed0": _run("b", 0, [0.5, 0.7, 0.72]),
+            "b-seed1": _run("b", 1, [0.1, 0.9, 0.2]),  # another seed: not re-trained
+            "c-seed0": _run("c", 0, [0.99, 0.1, 0.1])}  # no max-norm: not in a max-norm-2 search
+    table = _rate_table([(0.0, 0.6, 2), (0.5, 0.72, 3)])
+    pairs = study.runs_retrained(table, runs)
+    assert [(p["config"], p["rate"], p["run_score"], p["run_epoch"]) for p in pairs] == [
+        ("a", 0.0, 0.6, 2), ("b", 0.5, 0.72, 3)]
+    text = study.retrained_sentence(pairs)
+    assert text.startswith("Two of the settings are runs of the CIFAR-10 chapter: rate 0 is configuration "
+                           "(a) and rate 0.5 is configuration (b), at seed 0.")
+    assert "(0.6000 and 0.7200, at epochs 2 and 3) is the recorded run's" in text
+    table["trials"][1].update(best_epoch=4)  # same score, another epoch: not a reproduction
+    text = study.retrained_sentence(study.runs_retrained(table, runs))
+    assert "do not reproduce the runs exactly" in text and "0.7200 at epoch 4 against the run's 0.7200 at epoch 3" in text
+    assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], epochs=11), runs) == []  # another protocol
+    assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], executions=2), runs) == []  # a mean of seeds
+    assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], seed=1), runs)[0]["run_score"] == 0.9
+    assert study.retrained_sentence([]) == ""
+
+
+def test_seed_spread_and_the_leads_verdict():
+    runs = {f"b-seed{i}": _run("b", i, [0.5, v]) for i, v in enumerate((0.74, 0.738, 0.735))}
+    sd, n = study.seed_spread(runs, "b")
+    assert n == 3 and sd == pytest.approx(np.std([0.74, 0.738, 0.735], ddof=1))
+    with pytest.raises(ValueError, match="needs 2"):
+        study.seed_spread(runs, "a")
+    frame = study.recorded_frame(_rate_table([(0.0, 0.70, 2), (0.5, 0.74, 3), (0.25, 0.735, 5)]))
+    text = study.lead_sentence(frame, sd, n, "b")
+    assert text.startswith("The best rate, 0.5, leads the runner-up, rate 0.25, by 0.0050.")
+    assert f"{sd:.4f}" in text and f"{np.sqrt(2) * sd:.4f}" in text
+    assert f"the lead is {0.005 / (np.sqrt(2) * sd):.1f} times that, within" in text  # 1.4 < 2
+    far = study.recorded_frame(_rate_table([(0.0, 0.70, 2), (0.5, 0.74, 3)]))
+    assert "beyond what another seed" in study.lead_sentence(far, sd, n, "b")
+    assert study.lead_sentence(far.head(1), sd, n, "b") == ""

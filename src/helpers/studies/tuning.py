@@ -518,3 +518,105 @@ def choices_sentence(summaries: dict) -> str:
         return f"All {len(summaries)} tuners chose the same setting, so one setting reached the test set."
     return (f"The {len(summaries)} tuners chose {n} distinct settings between them; only these "
             "reached the test set.")
+
+
+# --------------------------------------------------------------- the recorded search vs chapter 5
+def _config_setting(spec: dict) -> dict:
+    """The rate, max-norm cap and learning rate :mod:`helpers.tune` gives a
+    configuration of :data:`helpers.models.CIFAR_CONFIGS`."""
+    from ..tune import FIXED_LEARNING_RATE
+
+    return {"rate": 0.5 if spec["dropout"] else 0.0, "max_norm": 2.0 if spec["max_norm"] else None,
+            "learning_rate": FIXED_LEARNING_RATE[spec["optimizer"]]}
+
+
+def _best_epoch(history: dict) -> tuple[float, int]:
+    """Best validation accuracy of a run and its epoch (1-based, the first if tied)."""
+    va = [float(v) for v in history["val_accuracy"]]
+    i = int(np.argmax(va))
+    return va[i], i + 1
+
+
+def runs_retrained(table: dict, runs: dict) -> list[dict]:
+    """The recorded CIFAR-10 runs (``helpers.experiments.load_results()``) that a
+    recorded one-seed CIFAR-10 search trained again: a completed trial whose setting,
+    optimizer, seed and protocol are a run's. One dict per pair: ``trial_id``,
+    ``config``, ``seed``, ``rate``, the trial's ``score`` and ``epoch``, the run's
+    ``run_score`` and ``run_epoch``."""
+    from ..models import CIFAR_CONFIGS
+
+    s = table["settings"]
+    if table["dataset"] != "cifar10" or s.get("executions") != 1 or s.get("mixed_precision"):
+        return []
+    out = []
+    for name in sorted(runs):
+        r = runs[name]
+        proto, spec = r["protocol"], CIFAR_CONFIGS.get(r["config"])
+        if spec is None or spec["optimizer"] != s.get("optimizer") or proto.get("mixed_precision"):
+            continue
+        if (proto["epochs"], proto["batch_size"], proto["train_samples"], proto["seed"]) != (
+                s["epochs"], s["batch_size"], s["train_samples"], s["seed"]):
+            continue
+        want = _key(_config_setting(spec))
+        for t in _completed(rows_from_table(table)):
+            if _key(t) == want:
+                run_score, run_epoch = _best_epoch(r["history"])
+                best_epoch = {x["trial_id"]: x.get("best_epoch") for x in table["trials"]}[t["trial_id"]]
+                out.append({"trial_id": t["trial_id"], "config": r["config"], "seed": proto["seed"],
+                            "rate": t["rate"], "score": t[OBJECTIVE], "epoch": best_epoch,
+                            "run_score": run_score, "run_epoch": run_epoch})
+    return out
+
+
+def retrained_sentence(pairs: list[dict]) -> str:
+    """Whether the search's trials reproduce the runs they re-trained, in words."""
+    if not pairs:
+        return ""
+    which = " and ".join(f"rate {_num(p['rate'])} is configuration ({p['config']})" for p in pairs)
+    seeds = sorted({p["seed"] for p in pairs})
+    count = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(pairs), str(len(pairs)))
+    head = (f"{count} of the settings {'is a run' if len(pairs) == 1 else 'are runs'} of the CIFAR-10 "
+            f"chapter: {which}, at seed {', '.join(map(str, seeds))}")
+    same = all(abs(p["score"] - p["run_score"]) < 1e-6 and p["epoch"] == p["run_epoch"] for p in pairs)
+    if same:
+        scores = " and ".join(f"{p['score']:.4f}" for p in pairs)
+        epochs = " and ".join(str(p["epoch"]) for p in pairs)
+        return (head + f". Each trial's best validation accuracy ({scores}, at epoch{'s' if len(pairs) > 1 else ''} "
+                f"{epochs}) is the recorded run's, to the last digit: the search trains the same network "
+                "as the experiment runner, step for step.")
+    diffs = "; ".join(f"({p['config']}) {p['score']:.4f} at epoch {p['epoch']} against the run's "
+                      f"{p['run_score']:.4f} at epoch {p['run_epoch']}" for p in pairs)
+    return head + f". The trials do not reproduce the runs exactly: {diffs}."
+
+
+def seed_spread(runs: dict, config: str) -> tuple[float, int]:
+    """Standard deviation over seeds of a configuration's best validation accuracy,
+    and the number of seeds."""
+    scores = [_best_epoch(r["history"])[0] for r in runs.values() if r["config"] == config]
+    if len(scores) < 2:
+        raise ValueError(f"configuration {config!r} has {len(scores)} recorded seed(s); the spread needs 2")
+    return float(np.std(scores, ddof=1)), len(scores)
+
+
+def lead_sentence(frame: pd.DataFrame, sd: float, n_seeds: int, config: str) -> str:
+    """How the best setting's lead over the runner-up compares with seed noise. A
+    difference of two one-seed scores varies with a standard deviation of about
+    sqrt(2) x the seed-to-seed one; a lead under twice that could be a seed's doing."""
+    if len(frame) < 2:
+        return ""
+    top, second = frame.iloc[0], frame.iloc[1]
+    lead = float(top[OBJECTIVE] - second[OBJECTIVE])
+
+    def name(row):
+        return _num(row["rate"]) + ("" if frame["max-norm"].nunique() == 1 else f" (max-norm {row['max-norm']})")
+
+    noise = math.sqrt(2) * sd
+    times = lead / noise if noise > 0 else math.inf
+    head = (f"The best rate, {name(top)}, leads the runner-up, rate {name(second)}, by "
+            f"{lead:.4f}. The {n_seeds} recorded seeds of configuration ({config}) put the seed-to-seed "
+            f"standard deviation of a best validation accuracy at {sd:.4f}, so the difference of two "
+            f"one-seed scores varies by about {noise:.4f}; the lead is {times:.1f} times that, ")
+    if times >= 2:
+        return head + "beyond what another seed would plausibly undo."
+    return (head + "within what another seed could undo: the order of the top two is not settled by one "
+            "seed per setting (--executions 3 would settle more).")

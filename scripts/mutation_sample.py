@@ -1,0 +1,231 @@
+"""Sampled mutation score for the helpers that the mutmut gate does not run.
+
+    python scripts/mutation_sample.py                 # 50 mutants, seed 0 (resumes a stopped run)
+    python scripts/mutation_sample.py --n 80 --seed 1 --out /tmp/sample.json
+
+``make mutation`` (``scripts/mutation_score.py``) runs every mutant of the pure-Python
+helpers, forked by mutmut from one process. The rest of ``src/helpers`` trains
+networks, builds Keras models or runs searches: its tests use TensorFlow, which is
+not safe to fork, and all of its ~20,000 mutants at tens of seconds each would take
+days on this machine. This script estimates their kill rate instead:
+
+1. it writes mutmut's mutated copies (every mutant behind a trampoline, chosen by the
+   ``MUTANT_UNDER_TEST`` environment variable) of the modules in :data:`TESTS` into
+   ``mutants-sample/``, beside copies of the tests and the files they read;
+2. it draws ``--n`` mutants uniformly (``random.Random(seed)``) from every mutant of
+   those modules that the gate does not score (``mutation_score.in_scope``);
+3. it runs each module's own tests (:data:`TESTS`, not the notebook-marked ones) once
+   unmutated, which must pass (otherwise every mutant would look killed), and once per
+   drawn mutant in a fresh Python process; a failing test kills the mutant, a run over
+   its time limit (3 x the unmutated run + 60 s) counts as killed, as in mutmut.
+
+Only each module's own test file is run, so a mutant that another file would catch
+counts as survived: the estimate errs low. The result, with a 95 % Wilson interval and
+every drawn mutant's outcome, is written atomically to ``--out`` after each mutant
+(``"finished": false`` until the last), so a stopped run resumes where it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from mutation_score import in_scope  # noqa: E402
+
+WORK = ROOT / "mutants-sample"
+DEFAULT_OUT = ROOT / "results" / "mutation" / "sample.json"
+
+#: Module -> the test file(s) that test it. Plotting is left out, as in the gate.
+TESTS = {
+    "helpers.batched": ["tests/test_batched.py"],
+    "helpers.fastfit": ["tests/test_fastfit.py"],
+    "helpers.models": ["tests/test_models.py"],
+    "helpers.uncertainty": ["tests/test_uncertainty.py"],
+    "helpers.seeding": ["tests/test_validation.py"],
+    "helpers.replicate": ["tests/test_replication.py"],
+    "helpers.claims": ["tests/test_claims_chapters.py"],
+    "helpers.tune": ["tests/test_tune.py"],
+    "helpers.experiments": ["tests/test_experiments.py"],
+    "helpers.data": ["tests/test_data.py"],
+    "helpers.make_cifar10_pack": ["tests/test_data.py"],
+    "helpers.cifar_regularisers": ["tests/test_cifar_regularisers.py"],
+    "helpers.studies.api": ["tests/test_api_chapter.py"],
+    "helpers.studies.beyond": ["tests/test_beyond_study.py"],
+    "helpers.studies.calibration": ["tests/test_calibration_study.py"],
+    "helpers.studies.cifar": ["tests/test_cifar_study.py"],
+    "helpers.studies.circles": ["tests/test_circles_study.py"],
+    "helpers.studies.modern": ["tests/test_modern_study.py"],
+    "helpers.studies.pitfalls": ["tests/test_pitfalls_study.py"],
+    "helpers.studies.regularisers": ["tests/test_regularisers_study.py"],
+    "helpers.studies.theory": ["tests/test_theory_studies.py"],
+    "helpers.studies.tuning": ["tests/test_tuning_study.py"],
+}
+COPY = ("src", "tests", "scripts", "results", "notebooks", "book", "_toc.yml", "_config.yml",
+        "pyproject.toml", "README.md", "constraints.txt", "Makefile", "benchmarks", ".ci", ".gitignore")
+
+
+def module_path(module: str) -> Path:
+    return Path("src", *module.split(".")).with_suffix(".py")
+
+
+def prepare(work: Path) -> dict[str, list[str]]:
+    """Copy the tree into ``work`` and write mutmut's mutated version of each module;
+    return every mutant name per module."""
+    from mutmut.__main__ import write_all_mutants_to_file
+    from mutmut.utils.format_utils import get_mutant_name
+
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, work / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif src.is_file():
+            shutil.copy2(src, work / name)
+    names = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # mutmut reads its configuration from pyproject.toml here
+    try:
+        for module in TESTS:
+            rel = module_path(module)
+            with open(work / rel, "w") as out:
+                mutated = write_all_mutants_to_file(out=out, source=(ROOT / rel).read_text(), filename=rel)
+            names[module] = sorted(get_mutant_name(rel, n) for n in mutated.mutant_names)
+    finally:
+        os.chdir(cwd)
+    return names
+
+
+def run_tests(work: Path, module: str, mutant: str, timeout: float) -> tuple[str, float, int | None]:
+    """``("killed" | "survived" | "timeout" | "error", seconds, exit code)``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DROPOUT_BOOK_ROOT", "PYTEST_"))}
+    env.update(MUTANT_UNDER_TEST=mutant, PYTHONPATH=str(work / "src"), DROPOUT_BOOK_QUIET="1",
+               TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+           "-m", "not notebook", "-W", "ignore::DeprecationWarning", *TESTS[module]]
+    t0 = time.perf_counter()
+    try:
+        code = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        return "timeout", round(time.perf_counter() - t0, 1), None
+    seconds = round(time.perf_counter() - t0, 1)
+    return {0: "survived", 1: "killed"}.get(code, "error"), seconds, code
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _git(*args) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception:
+        return ""
+
+
+def write(out: Path, record: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, out)
+
+
+def summary(record: dict) -> dict:
+    done = record["mutants"]
+    detected = sum(m["status"] in ("killed", "timeout") for m in done)
+    lo, hi = wilson(detected, len(done))
+    return {"drawn": len(done), "killed": detected, "rate": detected / len(done) if done else None,
+            "wilson95": [lo, hi],
+            "by_status": {s: sum(m["status"] == s for m in done) for s in ("killed", "timeout", "survived", "error")}}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=50, help="mutants to draw")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = p.parse_args(argv)
+    if args.n < 1:
+        p.error("--n must be at least 1")
+    commit = _git("rev-parse", "HEAD") + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
+    names = prepare(WORK)
+    population = sorted(n for module in TESTS for n in names[module] if not in_scope(n))
+    if args.n > len(population):
+        p.error(f"--n is larger than the {len(population)} mutants to draw from")
+    drawn = random.Random(args.seed).sample(population, args.n)
+    record = {"finished": False, "seed": args.seed, "n": args.n, "population": len(population),
+              "population_by_module": {m: sum(not in_scope(n) for n in names[m]) for m in TESTS},
+              "baseline": {}, "mutants": []}
+    if args.out.is_file():
+        old = json.loads(args.out.read_text())
+        if (old.get("seed"), old.get("n"), old.get("population")) == (args.seed, args.n, len(population)):
+            record.update(baseline=old.get("baseline", {}), mutants=old.get("mutants", []))  # resume
+            print(f"resuming: {len(record['mutants'])} of {args.n} mutants already run", flush=True)
+    record["provenance"] = {
+        "command": "python scripts/mutation_sample.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "git_commit": commit, "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0], "cpu_count": os.cpu_count(),
+        "mutmut": __import__("importlib.metadata").metadata.version("mutmut"),
+    }
+    modules = {n: n.split(".x_")[0].split(".xǁ")[0] for n in drawn}
+    t_start = time.perf_counter()
+    for module in sorted(set(modules.values())):
+        if module in record["baseline"]:
+            continue
+        status, seconds, code = run_tests(WORK, module, "", timeout=1800)
+        if status != "survived":  # the unmutated code must pass its tests
+            print(f"FAIL: {TESTS[module]} do not pass on the unmutated {module} ({status}, exit {code}); "
+                  "fix that first", file=sys.stderr)
+            return 2
+        record["baseline"][module] = seconds
+        print(f"baseline {module}: {seconds:.0f} s", flush=True)
+        write(args.out, record)
+    seen = {m["name"] for m in record["mutants"]}
+    for i, name in enumerate(drawn, 1):
+        if name in seen:
+            continue
+        module = modules[name]
+        status, seconds, code = run_tests(WORK, module, name, timeout=3 * record["baseline"][module] + 60)
+        record["mutants"].append({"name": name, "module": module, "status": status, "seconds": seconds,
+                                  "exit_code": code})
+        record["summary"] = summary(record)
+        write(args.out, record)
+        print(f"[{i}/{args.n}] {status:8s} {seconds:6.1f} s  {name}", flush=True)
+    record["finished"] = True
+    record["summary"] = summary(record)
+    record["provenance"]["wall_seconds_this_run"] = round(time.perf_counter() - t_start, 1)
+    write(args.out, record)
+    s = record["summary"]
+    print(f"\nsampled mutation score, helpers outside the gate: {s['killed']}/{s['drawn']} killed = "
+          f"{s['rate']:.0%} (95 % Wilson interval {s['wilson95'][0]:.0%}-{s['wilson95'][1]:.0%}; "
+          f"population {len(population):,} mutants)")
+    survived = [m["name"] for m in record["mutants"] if m["status"] in ("survived", "error")]
+    if survived:
+        print("not killed (`mutmut show` needs ./mutants; the mutated source is in mutants-sample/):")
+        for n in survived:
+            print("  " + n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
