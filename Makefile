@@ -95,7 +95,7 @@ mutation: $(STAMP)
 # forkable, ~18,000 mutants) is estimated from a uniform sample, each drawn mutant run
 # against its module's tests in a fresh process; resumable, writes
 # results/mutation/sample.json, which `make mutation` folds into the package's score.
-# About 40 s a mutant on 2 cores. SAMPLE_ARGS="--n 80 --seed 1" for another sample.
+# About 40 s a mutant on 2 cores (two at a time). SAMPLE_ARGS="--n 80 --seed 1" for another sample.
 SAMPLE_ARGS ?=
 mutation-sample: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[mutation]"

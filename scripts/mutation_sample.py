@@ -22,21 +22,26 @@ days on this machine. This script estimates their kill rate instead:
 Only each module's own test file is run, so a mutant that another file would catch
 counts as survived: the estimate errs low. The result, with a 95 % Wilson interval and
 every drawn mutant's outcome, is written atomically to ``--out`` after each mutant
-(``"finished": false`` until the last), so a stopped run resumes where it was.
+(``"finished": false`` until the last), so a stopped run resumes where it was; the
+first k mutants drawn for ``--n N`` are the draw of ``--n k`` (same seed), so a stopped
+run can also be finished at a smaller ``--n``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import math
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,21 +115,40 @@ def prepare(work: Path) -> dict[str, list[str]]:
     return names
 
 
-def run_tests(work: Path, module: str, mutant: str, timeout: float) -> tuple[str, float, int | None]:
-    """``("killed" | "survived" | "timeout" | "error", seconds, exit code)``."""
+def run_tests(work: Path, module: str, mutant: str, timeout: float) -> tuple[str, float, int | None, str]:
+    """``(status, seconds, exit code, what failed)``: status ``"killed"`` (a test failed),
+    ``"survived"``, ``"timeout"`` or ``"error"`` (pytest could not run the tests: not
+    counted as a kill). The tests run in their own process group, killed whole on a
+    timeout (some start processes of their own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DROPOUT_BOOK_ROOT", "PYTEST_"))}
     env.update(MUTANT_UNDER_TEST=mutant, PYTHONPATH=str(work / "src"), DROPOUT_BOOK_QUIET="1",
                TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1")
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
            "-m", "not notebook", "-W", "ignore::DeprecationWarning", *TESTS[module]]
     t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
-        code = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=timeout).returncode
+        out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "timeout", round(time.perf_counter() - t0, 1), None
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return "timeout", round(time.perf_counter() - t0, 1), None, ""
+    except BaseException:  # Ctrl-C: take the tests down too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     seconds = round(time.perf_counter() - t0, 1)
-    return {0: "survived", 1: "killed"}.get(code, "error"), seconds, code
+    failed = next((ln[:300] for ln in out.splitlines() if ln.startswith(("FAILED ", "ERROR "))), "")
+    return {0: "survived", 1: "killed"}.get(proc.returncode, "error"), seconds, proc.returncode, failed
+
+
+def code_hash() -> str:
+    """SHA-256 of the helpers and the tests: a resumed sample must run against the same code."""
+    h = hashlib.sha256()
+    for folder in ("src/helpers", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -164,9 +188,10 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=50, help="mutants to draw")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants run at once")
     args = p.parse_args(argv)
-    if args.n < 1:
-        p.error("--n must be at least 1")
+    if args.n < 1 or args.jobs < 1:
+        p.error("--n and --jobs must be at least 1")
     commit = _git("rev-parse", "HEAD") + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
     names = prepare(WORK)
     population = sorted(n for module in TESTS for n in names[module] if not in_scope(n))
@@ -174,12 +199,18 @@ def main(argv=None) -> int:
         p.error(f"--n is larger than the {len(population)} mutants to draw from")
     drawn = random.Random(args.seed).sample(population, args.n)
     record = {"finished": False, "seed": args.seed, "n": args.n, "population": len(population),
+              "code_sha256": code_hash(),
               "population_by_module": {m: sum(not in_scope(n) for n in names[m]) for m in TESTS},
               "baseline": {}, "mutants": []}
     if args.out.is_file():
         old = json.loads(args.out.read_text())
-        if (old.get("seed"), old.get("n"), old.get("population")) == (args.seed, args.n, len(population)):
-            record.update(baseline=old.get("baseline", {}), mutants=old.get("mutants", []))  # resume
+        if (old.get("seed"), old.get("population"), old.get("code_sha256")) == (
+                args.seed, len(population), record["code_sha256"]):
+            # resume; the draw of a smaller --n is the start of a larger one's (the same
+            # random sequence), so a run stopped part-way can also be finished with less
+            keep = set(drawn)
+            record.update(baseline=old.get("baseline", {}),
+                          mutants=[m for m in old.get("mutants", []) if m["name"] in keep])
             print(f"resuming: {len(record['mutants'])} of {args.n} mutants already run", flush=True)
     record["provenance"] = {
         "command": "python scripts/mutation_sample.py " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -189,28 +220,39 @@ def main(argv=None) -> int:
     }
     modules = {n: n.split(".x_")[0].split(".xǁ")[0] for n in drawn}
     t_start = time.perf_counter()
-    for module in sorted(set(modules.values())):
-        if module in record["baseline"]:
-            continue
-        status, seconds, code = run_tests(WORK, module, "", timeout=1800)
-        if status != "survived":  # the unmutated code must pass its tests
-            print(f"FAIL: {TESTS[module]} do not pass on the unmutated {module} ({status}, exit {code}); "
-                  "fix that first", file=sys.stderr)
-            return 2
-        record["baseline"][module] = seconds
-        print(f"baseline {module}: {seconds:.0f} s", flush=True)
-        write(args.out, record)
+    missing = [m for m in sorted(set(modules.values())) if m not in record["baseline"]]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = {pool.submit(run_tests, WORK, m, "", 1800): m for m in missing}
+        for future in as_completed(runs):
+            module, (status, seconds, code, _) = runs[future], future.result()
+            if status != "survived":  # the unmutated code must pass its tests
+                print(f"FAIL: {TESTS[module]} do not pass on the unmutated {module} ({status}, exit {code}); "
+                      "fix that first", file=sys.stderr)
+                return 2
+            record["baseline"][module] = seconds
+            print(f"baseline {module}: {seconds:.0f} s", flush=True)
+            write(args.out, record)
     seen = {m["name"] for m in record["mutants"]}
-    for i, name in enumerate(drawn, 1):
-        if name in seen:
-            continue
+    todo = [n for n in drawn if n not in seen]
+
+    def one(name):
         module = modules[name]
-        status, seconds, code = run_tests(WORK, module, name, timeout=3 * record["baseline"][module] + 60)
-        record["mutants"].append({"name": name, "module": module, "status": status, "seconds": seconds,
-                                  "exit_code": code})
-        record["summary"] = summary(record)
-        write(args.out, record)
-        print(f"[{i}/{args.n}] {status:8s} {seconds:6.1f} s  {name}", flush=True)
+        return name, module, run_tests(WORK, module, name, timeout=3 * record["baseline"][module] + 60)
+
+    pool = ThreadPoolExecutor(max_workers=args.jobs)  # each job runs its tests in their own process
+    try:
+        for future in as_completed([pool.submit(one, n) for n in todo]):
+            name, module, (status, seconds, code, failed) = future.result()
+            record["mutants"].append({"name": name, "module": module, "status": status, "seconds": seconds,
+                                      "exit_code": code, "failed": failed})
+            record["mutants"].sort(key=lambda m: drawn.index(m["name"]))  # the draw's order, however run
+            record["summary"] = summary(record)
+            write(args.out, record)
+            print(f"[{len(record['mutants'])}/{args.n}] {status:8s} {seconds:6.1f} s  {name}", flush=True)
+    except BaseException:  # Ctrl-C: run no queued mutant; the finished ones are on disk
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     record["finished"] = True
     record["summary"] = summary(record)
     record["provenance"]["wall_seconds_this_run"] = round(time.perf_counter() - t_start, 1)

@@ -72,7 +72,34 @@ def test_the_committed_sample_is_complete_and_consistent():
         assert not mutation_score.in_scope(m["name"]), f"{m['name']} is scored by the gate, not sampled"
         assert m["seconds"] > 0
     assert rec["summary"] == ms.summary(rec)
+    assert rec["code_sha256"] and all("failed" in m for m in rec["mutants"])
     assert sum(rec["population_by_module"].values()) == rec["population"]
-    assert set(rec["baseline"]) == {m["module"] for m in rec["mutants"]}
+    assert set(rec["baseline"]) >= {m["module"] for m in rec["mutants"]}
     prov = rec["provenance"]
     assert not prov["git_commit"].endswith("+dirty") and prov["command"].startswith("python scripts/")
+
+
+def test_a_smaller_draw_is_the_start_of_a_larger_one():
+    population = [f"m{i}" for i in range(18000)]
+    import random
+
+    assert random.Random(0).sample(population, 50)[:30] == random.Random(0).sample(population, 30)
+
+
+def test_run_tests_classifies_outcomes(tmp_path, monkeypatch):
+    """A passing test file: survived; a failing one: killed, naming the test; one that
+    hangs: timeout (its process group killed); one pytest cannot collect: error."""
+    (tmp_path / "src").mkdir()
+    bodies = {"passes": "def test_a():\n    assert True\n",
+              "fails": "def test_a():\n    assert True\n\ndef test_b():\n    assert False\n",
+              "hangs": "import time\n\ndef test_a():\n    time.sleep(60)\n",
+              "broken": "def test_a(:\n"}
+    for name, body in bodies.items():
+        (tmp_path / f"test_{name}.py").write_text(body)
+    monkeypatch.setattr(ms, "TESTS", {f"m.{n}": [f"test_{n}.py"] for n in bodies})
+    assert ms.run_tests(tmp_path, "m.passes", "", 60)[0] == "survived"
+    status, _, code, failed = ms.run_tests(tmp_path, "m.fails", "", 60)
+    assert (status, code) == ("killed", 1) and failed.startswith("FAILED test_fails.py::test_b")
+    status, seconds, code, _ = ms.run_tests(tmp_path, "m.hangs", "", 5)
+    assert (status, code) == ("timeout", None) and seconds < 30
+    assert ms.run_tests(tmp_path, "m.broken", "", 60)[:3:2] == ("error", 2)

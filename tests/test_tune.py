@@ -211,7 +211,7 @@ def test_an_interrupted_search_keeps_the_table_of_its_finished_trials(tmp_path, 
     assert partial["finished"] is False and partial["n_completed"] == 1
     assert partial["trials"][0]["seconds"] > 0 and partial["provenance"]["trial_seconds"] > 0
     rec = study.load_recorded("s", root=tmp_path)
-    assert (rec["status"], rec["reason"]) == ("incomplete", "1 of 4 trials completed")
+    assert (rec["status"], rec["reason"]) == ("incomplete", "1 of 4 trials completed; the search has not ended")
     first = partial["trials"][0]
     table = tune.run(parse_settings(argv), verbose=False)
     assert table["finished"] is True and table["n_completed"] == 4
@@ -230,6 +230,9 @@ def test_trial_seconds_come_from_the_last_start():
           {"event": "begin", "trial_id": "0", "time": 20.0}, {"event": "end", "trial_id": "0", "time": 25.5}]
     assert tune._trial_seconds(ev, "0") == 5.5  # restarted at 20: the first start's time was lost
     assert tune._trial_seconds(ev, "1") is None  # not ended
+    again = ev + [{"event": "begin", "trial_id": "0", "time": 30.0}, {"event": "end", "trial_id": "0", "time": 32.0}]
+    assert tune._trial_seconds(again, "0") == 2.0  # retried after it ended: the last attempt
+    assert tune._trial_seconds(again[:-1], "0") is None  # the retry has not ended
 
 
 def test_search_data_never_touches_the_test_set():

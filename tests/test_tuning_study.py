@@ -310,9 +310,10 @@ def test_recorded_so_far(tmp_path):
     table["provenance"]["trial_seconds"] = 5400.0
     _write(tmp_path, "so-far", table)
     rec = study.load_recorded("so-far", root=tmp_path)
-    assert (rec["status"], rec["reason"]) == ("incomplete", "2 of 2 trials completed so far")
+    assert (rec["status"], rec["reason"]) == ("incomplete", "2 of 2 trials completed; the search has not ended")
     text = study.recorded_sentence(rec, CMD)
-    assert "is incomplete: 2 of 2 trials completed so far" in text and "best setting so far" in text
+    assert "is incomplete: 2 of 2 trials completed; the search has not ended" in text
+    assert "best setting so far" in text
     assert "took 1.5 h of training" in text
     table["finished"] = True
     _write(tmp_path, "so-far", table)
@@ -422,10 +423,15 @@ def test_runs_retrained_pairs_trials_with_the_recorded_runs_and_says_if_they_agr
     text = study.retrained_sentence(pairs)
     assert text.startswith("Two of the settings are runs of the CIFAR-10 chapter: rate 0 is configuration "
                            "(a) and rate 0.5 is configuration (b), at seed 0.")
-    assert "(0.6000 and 0.7200, at epochs 2 and 3) is the recorded run's" in text
+    assert "Each trial's best validation accuracy (0.6000 and 0.7200, at epochs 2 and 3) is the recorded run's" in text
     table["trials"][1].update(best_epoch=4)  # same score, another epoch: not a reproduction
     text = study.retrained_sentence(study.runs_retrained(table, runs))
-    assert "do not reproduce the runs exactly" in text and "0.7200 at epoch 4 against the run's 0.7200 at epoch 3" in text
+    assert text.endswith(". 1 of the 2 trials do not reproduce the run exactly: (b) 0.7200 at epoch 4 against "
+                         "the run's 0.7200 at epoch 3.")
+    one = study.runs_retrained(_rate_table([(0.5, 0.72, 3)]), runs)
+    assert study.retrained_sentence(one).startswith(
+        "One of the settings is a run of the CIFAR-10 chapter: rate 0.5 is configuration (b), at seed 0. "
+        "The trial's best validation accuracy (0.7200, at epoch 3) is the recorded run's")
     assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], epochs=11), runs) == []  # another protocol
     assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], executions=2), runs) == []  # a mean of seeds
     assert study.runs_retrained(_rate_table([(0.5, 0.72, 3)], seed=1), runs)[0]["run_score"] == 0.9
@@ -442,7 +448,14 @@ def test_seed_spread_and_the_leads_verdict():
     text = study.lead_sentence(frame, sd, n, "b")
     assert text.startswith("The best rate, 0.5, leads the runner-up, rate 0.25, by 0.0050.")
     assert f"{sd:.4f}" in text and f"{np.sqrt(2) * sd:.4f}" in text
-    assert f"the lead is {0.005 / (np.sqrt(2) * sd):.1f} times that, within" in text  # 1.4 < 2
+    assert f"The lead is {0.005 / (np.sqrt(2) * sd):.1f} times it" in text  # 1.4
+    assert "needs 4.3 times (Student's t, 2 degrees of freedom, 95 %)" in text and text.endswith(
+        "This lead does not: one seed per setting does not settle the order of the top two "
+        "(--executions 3 would tell more).")
     far = study.recorded_frame(_rate_table([(0.0, 0.70, 2), (0.5, 0.74, 3)]))
-    assert "beyond what another seed" in study.lead_sentence(far, sd, n, "b")
+    assert study.lead_sentence(far, sd, n, "b").endswith("This lead has it.")  # 11.2 times
     assert study.lead_sentence(far.head(1), sd, n, "b") == ""
+    tie = study.recorded_frame(_rate_table([(0.0, 0.74, 2), (0.5, 0.74, 3)]))
+    assert study.lead_sentence(tie, sd, n, "b") == ("The two best rates, 0 and 0.5, tie at 0.7400: one seed "
+                                                    "per setting does not choose between them.")
+    assert study.lead_sentence(far, 0.0, n, "b") == "The best rate, 0.5, leads the runner-up, rate 0, by 0.0400."

@@ -41,6 +41,7 @@ re-runs its unfinished trial, and finished trials are never run again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import hashlib
 import importlib.util
@@ -52,6 +53,7 @@ import re
 import shlex
 import shutil
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -528,6 +530,7 @@ def _classes() -> dict:
 
         events_path: Path | None = None
         after_trial = None  # called after every trial's end (the table of trials so far)
+        code_commit = None  # the commit of the code this process loaded
 
         def _event(self, event, trial=None, **extra):
             if self.events_path is None:
@@ -548,7 +551,7 @@ def _classes() -> dict:
 
         def on_trial_begin(self, trial):
             self._idle_polls = 0
-            self._event("begin", trial)
+            self._event("begin", trial, commit=self.code_commit)
             super().on_trial_begin(trial)
 
         def on_trial_end(self, trial):
@@ -625,6 +628,24 @@ def _prepare_state(settings: TuneSettings, wait_s: float = 30.0) -> None:
         atomic_write_json(marker, settings.search_identity())
 
 
+@contextlib.contextmanager
+def _oracle_locked(oracle):
+    """Hold KerasTuner's lock of ``oracle`` (as its ``@synchronized`` methods do, and
+    re-entrantly like them): the chief's gRPC thread changes the trials meanwhile."""
+    from keras_tuner.src.engine import oracle as kt_oracle
+
+    me = threading.current_thread().name
+    if kt_oracle.THREADS[oracle] == me:
+        yield
+        return
+    with kt_oracle.LOCKS[oracle]:
+        kt_oracle.THREADS[oracle] = me
+        try:
+            yield
+        finally:
+            kt_oracle.THREADS[oracle] = None
+
+
 def _ended_trials(oracle) -> tuple:
     return tuple(sorted(t.trial_id for t in oracle.trials.values() if t.status not in ("RUNNING", "IDLE")))
 
@@ -656,10 +677,15 @@ def _serve(tuner, settings: TuneSettings, on_progress=None) -> None:
     try:
         while not (servicer.stop_triggered and oracle_chief.exit_chief(tuner.oracle)):
             time.sleep(0.5)
-            now = _ended_trials(tuner.oracle)
+            with _oracle_locked(tuner.oracle):
+                now = _ended_trials(tuner.oracle)
             if on_progress is not None and now != ended:
                 ended = now
-                on_progress()
+                try:
+                    on_progress()
+                except Exception as exc:  # the search goes on; the final table is written at the end
+                    print(f"warning: the table of the trials so far was not written: {exc!r}",
+                          file=sys.stderr, flush=True)
     finally:
         server.stop(grace=5)
 
@@ -687,16 +713,15 @@ def _events(state_dir: Path) -> list[dict]:
 
 
 def _trial_seconds(events: list[dict], trial_id: str) -> float | None:
-    """Seconds from the last start of ``trial_id`` to its end (None if it has not ended)."""
-    begin = None
-    for e in events:
-        if e.get("trial_id") != trial_id:
-            continue
+    """Seconds from the last start of ``trial_id`` to the end that followed it (None
+    if it has not ended); time spent in attempts that were killed is not counted."""
+    begin, out = None, None
+    for e in sorted((e for e in events if e.get("trial_id") == trial_id), key=lambda e: e["time"]):
         if e["event"] == "begin":
-            begin = e["time"]
+            begin, out = e["time"], None
         elif e["event"] == "end" and begin is not None:
-            return round(e["time"] - begin, 1)
-    return None
+            out = round(e["time"] - begin, 1)
+    return out
 
 
 def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, finished: bool = True,
@@ -705,6 +730,11 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, fi
     the search's settings and provenance. ``finished`` is False for the table of the
     trials so far, written after each trial; ``commit`` is the code's commit when this
     process started (read then, so a commit made during the search is not credited)."""
+    with _oracle_locked(tuner.oracle):  # the chief's gRPC thread changes the trials meanwhile
+        return _trials_table(tuner, settings, command, seconds, finished, commit)
+
+
+def _trials_table(tuner, settings, command, seconds, finished, commit) -> dict:
     import keras_tuner as kt
 
     from .experiments import _git_commit, device_description, versions
@@ -741,8 +771,9 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, fi
     jit_used = {e["tuner_id"]: e["jit_compile"] for e in events
                 if e["event"] == "end" and e.get("jit_compile") is not None}
     commit = commit if commit is not None else _git_commit()
-    commits = sorted({e["commit"] for e in events if e["event"] == "start" and e.get("commit")} | {commit}
-                     - {None})
+    # the code of every process that trained a trial, in the order they began
+    commits = list(dict.fromkeys(e["commit"] for e in sorted(events, key=lambda e: e["time"])
+                                 if e["event"] == "begin" and e.get("commit")))
     return {
         "name": Path(settings.directory).name,
         "finished": bool(finished),
@@ -760,7 +791,7 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, fi
         "provenance": {
             "command": command,
             "git_commit": commit,
-            "git_commits": commits,  # every process that trained or recorded (a resumed search)
+            "git_commits": commits,  # every process that trained a trial (several: a resumed search)
             "date_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "device": device_description(),
             "workers": workers,
@@ -771,7 +802,7 @@ def trials_table(tuner, settings: TuneSettings, command: str, seconds: float, fi
             "versions": {**versions(), "keras_tuner": kt.__version__},
             "dataset": dataset_provenance(settings),
             "wall_seconds": seconds,  # this process's, from its start to this table
-            "trial_seconds": round(sum(r["seconds"] or 0.0 for r in rows), 1),  # every process's
+            "trial_seconds": round(sum(r["seconds"] or 0.0 for r in done), 1),  # the completed trials
         },
     }
 
@@ -809,6 +840,7 @@ def run(settings: TuneSettings, command: str | None = None, verbose: bool | None
                       f"--worker HOST:{settings.port} --worker-id NAME", flush=True)
             _serve(tuner, settings, on_progress=so_far)
     else:
+        tuner.code_commit = commit
         tuner._event("start", device=device_description().get("device"), commit=commit)
         if settings.role == "single":
             tuner.after_trial = so_far

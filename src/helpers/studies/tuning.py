@@ -364,7 +364,7 @@ def load_recorded(name: str, root=None) -> dict:
             or (planned is not None and table["n_trials"] < planned)):
         of = planned or table["n_trials"]
         out.update(status="incomplete", reason=f"{table['n_completed']} of {of} trials completed"
-                   + ("" if table["finished"] or planned else " so far"))
+                   + ("" if table["finished"] else "; the search has not ended"))
     else:
         out["status"] = "complete"
     return out
@@ -428,10 +428,11 @@ def recorded_sentence(rec: dict, command: str) -> str:
         head += (f" Its best setting{so_far} is {setting_text(b)}, with a validation accuracy of "
                  f"{b[OBJECTIVE]:.3f}.")
     secs = prov.get("trial_seconds")
-    if secs:
-        head += (f" Its {count_text(t['n_completed'], 'completed trial')} took {secs / 3600:.1f} h of "
-                 "training.")
-    commits = sorted({c for c in [prov.get("git_commit"), *(prov.get("git_commits") or [])] if c})
+    if secs and t["n_completed"]:
+        took = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} min"
+        head += f" Its {count_text(t['n_completed'], 'completed trial')} took {took} of training."
+    # the commits that trained, in order, then the one that wrote the table
+    commits = list(dict.fromkeys(c for c in [*(prov.get("git_commits") or []), prov.get("git_commit")] if c))
     commit = ("an unrecorded commit" if not commits else f"commit {commits[0][:10]}" if len(commits) == 1
               else "commits " + ", ".join(c[:10] for c in commits))
     return head + f" It ran on {device} at {commit}."
@@ -574,19 +575,22 @@ def retrained_sentence(pairs: list[dict]) -> str:
         return ""
     which = " and ".join(f"rate {_num(p['rate'])} is configuration ({p['config']})" for p in pairs)
     seeds = sorted({p["seed"] for p in pairs})
+    one = len(pairs) == 1
     count = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}.get(len(pairs), str(len(pairs)))
-    head = (f"{count} of the settings {'is a run' if len(pairs) == 1 else 'are runs'} of the CIFAR-10 "
+    head = (f"{count} of the settings {'is a run' if one else 'are runs'} of the CIFAR-10 "
             f"chapter: {which}, at seed {', '.join(map(str, seeds))}")
-    same = all(abs(p["score"] - p["run_score"]) < 1e-6 and p["epoch"] == p["run_epoch"] for p in pairs)
-    if same:
+    off = [p for p in pairs if not (abs(p["score"] - p["run_score"]) < 1e-6 and p["epoch"] == p["run_epoch"])]
+    if not off:
         scores = " and ".join(f"{p['score']:.4f}" for p in pairs)
         epochs = " and ".join(str(p["epoch"]) for p in pairs)
-        return (head + f". Each trial's best validation accuracy ({scores}, at epoch{'s' if len(pairs) > 1 else ''} "
-                f"{epochs}) is the recorded run's, to the last digit: the search trains the same network "
-                "as the experiment runner, step for step.")
+        return (head + f". {'The' if one else 'Each'} trial's best validation accuracy ({scores}, at "
+                f"epoch{'' if one else 's'} {epochs}) is the recorded run's, to the last digit: the search "
+                "trains the same network as the experiment runner, step for step.")
     diffs = "; ".join(f"({p['config']}) {p['score']:.4f} at epoch {p['epoch']} against the run's "
-                      f"{p['run_score']:.4f} at epoch {p['run_epoch']}" for p in pairs)
-    return head + f". The trials do not reproduce the runs exactly: {diffs}."
+                      f"{p['run_score']:.4f} at epoch {p['run_epoch']}" for p in off)
+    which_off = "the trial does" if one else (
+        "the trials do" if len(off) == len(pairs) else f"{len(off)} of the {len(pairs)} trials do")
+    return head + f". {which_off[0].upper() + which_off[1:]} not reproduce the run exactly: {diffs}."
 
 
 def seed_spread(runs: dict, config: str) -> tuple[float, int]:
@@ -610,13 +614,22 @@ def lead_sentence(frame: pd.DataFrame, sd: float, n_seeds: int, config: str) -> 
     def name(row):
         return _num(row["rate"]) + ("" if frame["max-norm"].nunique() == 1 else f" (max-norm {row['max-norm']})")
 
-    noise = math.sqrt(2) * sd
-    times = lead / noise if noise > 0 else math.inf
-    head = (f"The best rate, {name(top)}, leads the runner-up, rate {name(second)}, by "
-            f"{lead:.4f}. The {n_seeds} recorded seeds of configuration ({config}) put the seed-to-seed "
-            f"standard deviation of a best validation accuracy at {sd:.4f}, so the difference of two "
-            f"one-seed scores varies by about {noise:.4f}; the lead is {times:.1f} times that, ")
-    if times >= 2:
-        return head + "beyond what another seed would plausibly undo."
-    return (head + "within what another seed could undo: the order of the top two is not settled by one "
-            "seed per setting (--executions 3 would settle more).")
+    if lead < 5e-5:  # scores are counts of validation images: a tie is possible
+        return (f"The two best rates, {name(top)} and {name(second)}, tie at {top[OBJECTIVE]:.4f}: one seed "
+                "per setting does not choose between them.")
+    head = f"The best rate, {name(top)}, leads the runner-up, rate {name(second)}, by {lead:.4f}."
+    if not sd > 0 or n_seeds < 2:
+        return head
+    noise = math.sqrt(2) * sd  # sd of the difference of two independent one-seed scores
+    t = stats._t_quantile(n_seeds - 1, 0.95)  # the sd itself is estimated from n_seeds runs
+    times = round(lead / noise, 1)
+    head += (f" The {n_seeds} recorded seeds of configuration ({config}) put the seed-to-seed standard "
+             f"deviation of a best validation accuracy at {sd:.4f}, so the difference of two one-seed "
+             f"scores varies by about {noise:.4f} (√2 times that). The lead is {times:.1f} times it; with "
+             f"the spread estimated from {n_seeds} seeds, a difference needs {t:.1f} times "
+             f"(Student's t, {n_seeds - 1} degrees of freedom, 95 %) before seed noise is an unlikely "
+             "explanation. ")
+    if times >= round(t, 1):
+        return head + "This lead has it."
+    return head + ("This lead does not: one seed per setting does not settle the order of the top two "
+                   "(--executions 3 would tell more).")
