@@ -319,6 +319,7 @@ def test_distributed_search_survives_a_killed_worker(tmp_path):
 
     table = json.loads((dist / "trials.json").read_text())  # complete JSON, or this raises
     assert table["finished"] is True and all(t["seconds"] > 0 for t in table["trials"])
+    assert "was not written" not in (tmp_path / "chief.log").read_text(), "a table of the trials so far failed"
     ref = json.loads((single / "trials.json").read_text())
     assert not list(dist.glob(".trials.json.*")), "a temporary file was left behind"
     grid = {(r, m) for r in (0.0, 0.5) for m in (None, 1.0)}
