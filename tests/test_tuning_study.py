@@ -296,7 +296,8 @@ def test_recorded_incomplete(tmp_path):
     rec = study.load_recorded("partial", root=tmp_path)
     assert rec["status"] == "incomplete" and rec["reason"] == "3 of 4 trials completed"
     text = study.recorded_sentence(rec, CMD)
-    assert "is incomplete: 3 of 4 trials completed" in text and CMD in text and "best setting so far" in text
+    assert "is incomplete (3 of 4 trials completed): " + CMD + " continues it." in text
+    assert "best setting so far" in text
     _write(tmp_path, "short", _table(n_trials=2, completed=2))  # the grid planned 4
     rec = study.load_recorded("short", root=tmp_path)
     assert rec["status"] == "incomplete" and rec["reason"] == "2 of 4 trials completed"
@@ -312,7 +313,7 @@ def test_recorded_so_far(tmp_path):
     rec = study.load_recorded("so-far", root=tmp_path)
     assert (rec["status"], rec["reason"]) == ("incomplete", "2 of 2 trials completed; the search has not ended")
     text = study.recorded_sentence(rec, CMD)
-    assert "is incomplete: 2 of 2 trials completed; the search has not ended" in text
+    assert "is incomplete (2 of 2 trials completed; the search has not ended): " in text
     assert "best setting so far" in text
     assert "took 1.5 h of training" in text
     table["finished"] = True
@@ -459,3 +460,14 @@ def test_seed_spread_and_the_leads_verdict():
     assert study.lead_sentence(tie, sd, n, "b") == ("The two best rates, 0 and 0.5, tie at 0.7400: one seed "
                                                     "per setting does not choose between them.")
     assert study.lead_sentence(far, 0.0, n, "b") == "The best rate, 0.5, leads the runner-up, rate 0, by 0.0400."
+
+
+def test_still_rising_names_trials_best_at_their_last_epoch():
+    t = _rate_table([(0.0, 0.70, 2), (0.5, 0.74, 10), (0.25, 0.73, 10)])  # 10 epochs
+    assert study.still_rising_sentence(t) == (
+        "Rate 0.5 and rate 0.25 scored their best at the last of the 10 epochs: they were still "
+        "improving when the budget ended, so a longer run could raise their score.")
+    t["trials"][2]["best_epoch"] = 9
+    assert study.still_rising_sentence(t).startswith("Rate 0.5 scored its best at the last of the 10 epochs: it was")
+    t["trials"][1]["best_epoch"] = 9
+    assert study.still_rising_sentence(t) == ""

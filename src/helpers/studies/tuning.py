@@ -419,7 +419,7 @@ def recorded_sentence(rec: dict, command: str) -> str:
     head = (f"The recorded search, {_TUNERS.get(t['tuner'], t['tuner'])} over {tuned} of the "
             f"{model} at {_scale_text(t)}, ")
     if status == "incomplete":
-        head += f"is incomplete: {rec['reason']}; {command} continues it."
+        head += f"is incomplete ({rec['reason']}): {command} continues it."
     else:
         head += f"completed all {t['n_completed']} trials."
     b = t["best"]
@@ -633,3 +633,18 @@ def lead_sentence(frame: pd.DataFrame, sd: float, n_seeds: int, config: str) -> 
         return head + "This lead has it."
     return head + ("This lead does not: one seed per setting does not settle the order of the top two "
                    "(--executions 3 would tell more).")
+
+
+def still_rising_sentence(table: dict) -> str:
+    """The completed trials whose best validation accuracy came at their last epoch:
+    their score may be a budget's verdict more than the setting's."""
+    last = table["settings"]["epochs"]
+    rising = [t for t in table["trials"] if t["status"] == "COMPLETED" and t.get("best_epoch") == last
+              and "hyperband" not in t]
+    if not rising:
+        return ""
+    names = " and ".join(f"rate {_num(t['rate'])}" for t in rising)
+    one = len(rising) == 1
+    return (f"{names[0].upper() + names[1:]} scored {'its' if one else 'their'} best at the last of the "
+            f"{last} epochs: {'it was' if one else 'they were'} still improving when the budget ended, so "
+            f"a longer run could raise {'its' if one else 'their'} score.")
