@@ -205,7 +205,10 @@ def whole_package(results: dict[str, str], allow: dict[str, str], sample_path: P
           f"sampled at {rec['provenance']['git_commit'][:10]}, {rec['provenance']['date_utc'][:10]}): "
           f"{s['killed']}/{s['drawn']} drawn mutants killed = {s['rate']:.1%} "
           f"(95 % interval {s['wilson95'][0]:.1%}-{s['wilson95'][1]:.1%})")
-    print(f"src/helpers without plotting ({total:,} mutants): estimated score {est['rate']:.1%} "
+    left_out = rec.get("excluded") or {}
+    also = "".join(f", {m} ({v['mutants']:,} mutants: its tests cannot run under mutmut)"
+                   for m, v in left_out.items())
+    print(f"src/helpers without plotting{also} ({total:,} mutants): estimated score {est['rate']:.1%} "
           f"(95 % interval {est['low']:.1%}-{est['high']:.1%})")
     return est
 

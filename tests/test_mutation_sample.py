@@ -103,3 +103,13 @@ def test_run_tests_classifies_outcomes(tmp_path, monkeypatch):
     status, seconds, code, _ = ms.run_tests(tmp_path, "m.hangs", "", 5)
     assert (status, code) == ("timeout", None) and seconds < 30
     assert ms.run_tests(tmp_path, "m.broken", "", 60)[:3:2] == ("error", 2)
+
+
+def test_excluded_modules_say_why_and_are_not_drawn():
+    for module, why in ms.EXCLUDED.items():
+        assert module in ms.TESTS and len(why) > 40
+    path = ROOT / "results" / "mutation" / "sample.json"
+    rec = json.loads(path.read_text())
+    assert set(rec["excluded"]) == set(ms.EXCLUDED)
+    assert not any(m["module"] in ms.EXCLUDED for m in rec["mutants"])
+    assert not set(rec["population_by_module"]) & set(ms.EXCLUDED)
