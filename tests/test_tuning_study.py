@@ -465,9 +465,9 @@ def test_seed_spread_and_the_leads_verdict():
 def test_still_rising_names_trials_best_at_their_last_epoch():
     t = _rate_table([(0.0, 0.70, 2), (0.5, 0.74, 10), (0.25, 0.73, 10)])  # 10 epochs
     assert study.still_rising_sentence(t) == (
-        "Rate 0.5 and rate 0.25 scored their best at the last of the 10 epochs: they were still "
-        "improving when the budget ended, so a longer run could raise their score.")
+        "Rate 0.5 and rate 0.25 scored their best at the last of the 10 epochs: they may still have "
+        "been improving when the budget ended, and a longer run could raise their score.")
     t["trials"][2]["best_epoch"] = 9
-    assert study.still_rising_sentence(t).startswith("Rate 0.5 scored its best at the last of the 10 epochs: it was")
+    assert study.still_rising_sentence(t).startswith("Rate 0.5 scored its best at the last of the 10 epochs: it may")
     t["trials"][1]["best_epoch"] = 9
     assert study.still_rising_sentence(t) == ""

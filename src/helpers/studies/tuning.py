@@ -646,5 +646,5 @@ def still_rising_sentence(table: dict) -> str:
     names = " and ".join(f"rate {_num(t['rate'])}" for t in rising)
     one = len(rising) == 1
     return (f"{names[0].upper() + names[1:]} scored {'its' if one else 'their'} best at the last of the "
-            f"{last} epochs: {'it was' if one else 'they were'} still improving when the budget ended, so "
-            f"a longer run could raise {'its' if one else 'their'} score.")
+            f"{last} epochs: {'it' if one else 'they'} may still have been improving when the budget ended, "
+            f"and a longer run could raise {'its' if one else 'their'} score.")
