@@ -50,10 +50,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from mutation_score import in_scope  # noqa: E402
+from mutation_score import SAMPLE, in_scope  # noqa: E402
+
+from helpers._io import atomic_write_json  # noqa: E402
+from helpers.experiments import _git_commit  # noqa: E402
 
 WORK = ROOT / "mutants-sample"
-DEFAULT_OUT = ROOT / "results" / "mutation" / "sample.json"
+DEFAULT_OUT = SAMPLE
 
 #: Module -> the test file(s) that test it. Plotting is left out, as in the gate.
 TESTS = {
@@ -171,20 +174,6 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _git(*args) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-    except Exception:
-        return ""
-
-
-def write(out: Path, record: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(tmp, out)
-
-
 def summary(record: dict) -> dict:
     done = record["mutants"]
     detected = sum(m["status"] in ("killed", "timeout") for m in done)
@@ -203,7 +192,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.n < 1 or args.jobs < 1:
         p.error("--n and --jobs must be at least 1")
-    commit = _git("rev-parse", "HEAD") + ("+dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
+    commit = _git_commit() or "unknown"  # as the experiment runners record it (results/ is not code)
     names = prepare(WORK)
     population = sorted(n for module in TESTS if module not in EXCLUDED for n in names[module]
                         if not in_scope(n))
@@ -267,7 +256,7 @@ def main(argv=None) -> int:
             record["deselected"][module] = skip
             print(f"baseline {module}: {seconds:.0f} s" + (f" (deselected: {', '.join(skip)})" if skip else ""),
                   flush=True)
-            write(args.out, record)
+            atomic_write_json(args.out, record)
     seen = {m["name"] for m in record["mutants"]}
     todo = [n for n in drawn if n not in seen]
 
@@ -284,7 +273,7 @@ def main(argv=None) -> int:
                                       "exit_code": code, "failed": failed})
             record["mutants"].sort(key=lambda m: drawn.index(m["name"]))  # the draw's order, however run
             record["summary"] = summary(record)
-            write(args.out, record)
+            atomic_write_json(args.out, record)
             print(f"[{len(record['mutants'])}/{args.n}] {status:8s} {seconds:6.1f} s  {name}", flush=True)
     except BaseException:  # Ctrl-C: run no queued mutant; the finished ones are on disk
         pool.shutdown(wait=False, cancel_futures=True)
@@ -293,7 +282,7 @@ def main(argv=None) -> int:
     record["finished"] = True
     record["summary"] = summary(record)
     record["provenance"]["wall_seconds_this_run"] = round(time.perf_counter() - t_start, 1)
-    write(args.out, record)
+    atomic_write_json(args.out, record)
     s = record["summary"]
     print(f"\nsampled mutation score, helpers outside the gate: {s['killed']}/{s['drawn']} killed = "
           f"{s['rate']:.0%} (95 % Wilson interval {s['wilson95'][0]:.0%}-{s['wilson95'][1]:.0%}; "
